@@ -1,0 +1,168 @@
+//! The conversation between a driver and a WebSocket application.
+//!
+//! A connection is a stream of events in ([`Inbound`]) and actions out
+//! ([`Outbound`]). The server drives it over real sockets; the test
+//! communicator drives it in memory. Both implement [`WebsocketIo`], so an
+//! application cannot tell them apart.
+
+use async_trait::async_trait;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+
+use crate::close::{CloseCode, CloseFrame};
+use crate::message::Message;
+
+/// What the driver reports to the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inbound {
+    /// The client asked to open a WebSocket. Always the first event.
+    Connect,
+    /// A data message from the client.
+    Receive(Message),
+    /// The connection is over, with the close code the client sent (1005 if
+    /// its close frame had none), 1006 if it dropped without a close frame,
+    /// or the code the server closed with (1001 on shutdown, 1009 for an
+    /// oversized message, …). Always the last event; asking again repeats it.
+    Disconnect(CloseCode),
+}
+
+/// What the application asks the driver to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outbound {
+    /// Finish the handshake with `101 Switching Protocols`.
+    Accept(Accept),
+    /// Send a data message. Only after `Accept`.
+    Send(Message),
+    /// Send a close frame. Only after `Accept`.
+    Close(CloseFrame),
+    /// Refuse the handshake with an HTTP response. Only before `Accept`.
+    Deny(Deny),
+}
+
+/// How to accept a handshake: the subprotocol chosen and extra response headers.
+///
+/// ```
+/// use aqueduct_core::Accept;
+///
+/// let accept = Accept::new().subprotocol("chat.v2").header("x-server", "aqueduct");
+/// assert_eq!(accept.subprotocol.as_deref(), Some("chat.v2"));
+/// assert_eq!(accept.headers["x-server"], "aqueduct");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accept {
+    /// The subprotocol to answer in `Sec-WebSocket-Protocol`; it should be
+    /// one the client offered.
+    pub subprotocol: Option<String>,
+    /// Extra headers for the `101` response.
+    pub headers: HeaderMap,
+}
+
+impl Accept {
+    /// Accepts with no subprotocol and no extra headers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Chooses a subprotocol.
+    pub fn subprotocol(mut self, subprotocol: impl Into<String>) -> Self {
+        self.subprotocol = Some(subprotocol.into());
+        self
+    }
+
+    /// Adds a response header.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `name` or `value` is not a valid header name or value; both
+    /// are programmer errors that show on the first connection.
+    #[track_caller]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = HeaderName::try_from(name)
+            .unwrap_or_else(|_| panic!("{name:?} is not a valid HTTP header name"));
+        let value = HeaderValue::try_from(value)
+            .unwrap_or_else(|_| panic!("{value:?} is not a valid HTTP header value"));
+        self.headers.append(name, value);
+        self
+    }
+}
+
+/// How to refuse a handshake: an HTTP status, headers and a short body.
+///
+/// ```
+/// use aqueduct_core::Deny;
+/// use http::StatusCode;
+///
+/// assert_eq!(Deny::default().status, StatusCode::FORBIDDEN);
+/// assert_eq!(Deny::new(StatusCode::UNAUTHORIZED).status, StatusCode::UNAUTHORIZED);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deny {
+    /// The response status: 403 unless the application chose another.
+    pub status: StatusCode,
+    /// Extra response headers.
+    pub headers: HeaderMap,
+    /// A short plain-text body.
+    pub body: String,
+}
+
+impl Deny {
+    /// Refuses with `status` and the status's reason phrase as the body.
+    pub fn new(status: StatusCode) -> Self {
+        Self {
+            status,
+            headers: HeaderMap::new(),
+            body: status.canonical_reason().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// Replaces the body.
+    pub fn with_body(mut self, body: impl Into<String>) -> Self {
+        self.body = body.into();
+        self
+    }
+}
+
+impl Default for Deny {
+    fn default() -> Self {
+        Self::new(StatusCode::FORBIDDEN)
+    }
+}
+
+/// The connection gave out: the client is gone or the driver is shutting down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionClosed;
+
+impl std::fmt::Display for ConnectionClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the WebSocket connection is closed")
+    }
+}
+
+impl std::error::Error for ConnectionClosed {}
+
+/// A driver's side of one WebSocket conversation.
+///
+/// `recv` yields [`Inbound::Connect`] first, then messages, then
+/// [`Inbound::Disconnect`] for ever after. `send` carries out one
+/// [`Outbound`] action; it fails once the connection is gone, after which
+/// `recv` reports the disconnect. Both must be cancel-safe: an application
+/// waits on `recv` and on its channel layer at once and drops whichever
+/// loses.
+#[async_trait]
+pub trait WebsocketIo: Send {
+    /// Waits for the next event from the client.
+    async fn recv(&mut self) -> Inbound;
+
+    /// Carries out one action.
+    async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed>;
+}
+
+#[async_trait]
+impl<T: WebsocketIo + ?Sized> WebsocketIo for Box<T> {
+    async fn recv(&mut self) -> Inbound {
+        (**self).recv().await
+    }
+
+    async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed> {
+        (**self).send(action).await
+    }
+}

@@ -1,0 +1,333 @@
+//! Channel-layer messages: a map with a `"type"` key, encoded once as msgpack.
+
+use std::fmt;
+use std::ops::Range;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A channel-layer message: Channels' `{"type": "chat.message", …}`.
+///
+/// The payload is encoded once, as msgpack with text and binary kept
+/// distinct (the bytes Python `channels_redis` speaks), when the event is
+/// made. Sending it to a group of any size clones a reference-counted buffer
+/// per member; each receiver decodes it into whatever serde type it names.
+///
+/// ```
+/// use aqueduct_core::Event;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct ChatMessage {
+///     message: String,
+/// }
+///
+/// let event = Event::new("chat.message", &ChatMessage { message: "hi".into() })?;
+/// assert_eq!(event.event_type(), "chat.message");
+///
+/// let decoded: ChatMessage = event.decode()?;
+/// assert_eq!(decoded.message, "hi");
+///
+/// // The type travels inside the message, as in Channels.
+/// let raw: serde_json::Value = event.decode()?;
+/// assert_eq!(raw, serde_json::json!({"type": "chat.message", "message": "hi"}));
+/// # Ok::<(), aqueduct_core::EventError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Event {
+    body: Bytes,
+    event_type: Range<usize>,
+}
+
+/// Why an event could not be made or decoded.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EventError {
+    /// The payload did not serialize to a map (use a struct or a map).
+    NotAMap,
+    /// The message has no string `"type"` key.
+    MissingType,
+    /// The payload carries a `"type"` that differs from the one given.
+    TypeMismatch {
+        /// The type passed to [`Event::new`].
+        expected: String,
+        /// The type found in the payload.
+        found: String,
+    },
+    /// Serializing the payload failed.
+    Encode(String),
+    /// The message is not valid msgpack, or does not fit the requested type.
+    Decode(String),
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotAMap => f.write_str(
+                "an event payload must serialize to a map: use a struct with named fields or a map",
+            ),
+            Self::MissingType => f.write_str("a channel-layer message needs a string \"type\" key"),
+            Self::TypeMismatch { expected, found } => write!(
+                f,
+                "the payload's \"type\" is {found:?} but the event was made as {expected:?}; \
+                 drop the field or make them agree"
+            ),
+            Self::Encode(err) => write!(f, "cannot encode event: {err}"),
+            Self::Decode(err) => write!(f, "cannot decode event: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for EventError {}
+
+impl Event {
+    /// Makes an event of type `event_type` whose other keys come from `payload`.
+    ///
+    /// `payload` must serialize to a map (a struct with named fields, a
+    /// `HashMap`, a `serde_json::json!({…})` object). If it already has a
+    /// `"type"` key, it must equal `event_type`.
+    pub fn new<T: Serialize + ?Sized>(event_type: &str, payload: &T) -> Result<Self, EventError> {
+        let body =
+            rmp_serde::to_vec_named(payload).map_err(|err| EventError::Encode(err.to_string()))?;
+        let (entries, header_len) = map_header(&body)?;
+        if let Some(found) = find_type(&body)? {
+            let found = std::str::from_utf8(&body[found]).unwrap_or_default();
+            if found != event_type {
+                return Err(EventError::TypeMismatch {
+                    expected: event_type.to_owned(),
+                    found: found.to_owned(),
+                });
+            }
+            return Self::from_msgpack(Bytes::from(body));
+        }
+        let mut out = Vec::with_capacity(body.len() + event_type.len() + 16);
+        write(rmp::encode::write_map_len(&mut out, entries + 1))?;
+        write(rmp::encode::write_str(&mut out, "type"))?;
+        write(rmp::encode::write_str(&mut out, event_type))?;
+        out.extend_from_slice(&body[header_len..]);
+        Self::from_msgpack(Bytes::from(out))
+    }
+
+    /// Makes an event from a complete message that has its own `"type"` key.
+    ///
+    /// ```
+    /// use aqueduct_core::Event;
+    ///
+    /// let event = Event::from_message(&serde_json::json!({"type": "user.joined", "name": "ada"}))?;
+    /// assert_eq!(event.event_type(), "user.joined");
+    /// # Ok::<(), aqueduct_core::EventError>(())
+    /// ```
+    pub fn from_message<T: Serialize + ?Sized>(message: &T) -> Result<Self, EventError> {
+        let body =
+            rmp_serde::to_vec_named(message).map_err(|err| EventError::Encode(err.to_string()))?;
+        Self::from_msgpack(Bytes::from(body))
+    }
+
+    /// Wraps an encoded message, as a channel layer reads it off the wire.
+    ///
+    /// Fails unless `body` is a msgpack map with a string `"type"` key.
+    pub fn from_msgpack(body: Bytes) -> Result<Self, EventError> {
+        let event_type = find_type(&body)?.ok_or(EventError::MissingType)?;
+        Ok(Self { body, event_type })
+    }
+
+    /// The message's `"type"`, such as `"chat.message"`.
+    pub fn event_type(&self) -> &str {
+        std::str::from_utf8(&self.body[self.event_type.clone()]).unwrap_or_default()
+    }
+
+    /// The name of the handler Channels would call for this event:
+    /// the type with dots turned into underscores (`chat_message`).
+    pub fn handler_name(&self) -> String {
+        self.event_type().replace('.', "_")
+    }
+
+    /// Decodes the whole message, `"type"` included, into `T`.
+    ///
+    /// Keys that `T` does not name are ignored, as serde does by default.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, EventError> {
+        rmp_serde::from_slice(&self.body).map_err(|err| EventError::Decode(err.to_string()))
+    }
+
+    /// The encoded message: a msgpack map.
+    pub fn as_msgpack(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Converts into the encoded message.
+    pub fn into_msgpack(self) -> Bytes {
+        self.body
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("type", &self.event_type())
+            .field("len", &self.body.len())
+            .finish()
+    }
+}
+
+fn write<E: fmt::Display>(result: Result<impl Sized, E>) -> Result<(), EventError> {
+    result
+        .map(drop)
+        .map_err(|err| EventError::Encode(err.to_string()))
+}
+
+fn decode_err(err: impl fmt::Display) -> EventError {
+    EventError::Decode(err.to_string())
+}
+
+/// Reads a map header: the number of entries and the header's length in bytes.
+fn map_header(body: &[u8]) -> Result<(u32, usize), EventError> {
+    let mut cursor = body;
+    let entries = rmp::decode::read_map_len(&mut cursor).map_err(|_| EventError::NotAMap)?;
+    Ok((entries, body.len() - cursor.len()))
+}
+
+fn as_str<'a>(value: &'a rmpv::ValueRef<'_>) -> Option<&'a str> {
+    match value {
+        rmpv::ValueRef::String(text) => text.as_str(),
+        _ => None,
+    }
+}
+
+/// Finds the byte range of the string value under the top-level `"type"` key.
+fn find_type(body: &[u8]) -> Result<Option<Range<usize>>, EventError> {
+    let (entries, header_len) = map_header(body)?;
+    let mut cursor = &body[header_len..];
+    for _ in 0..entries {
+        let key = rmpv::decode::read_value_ref(&mut cursor).map_err(decode_err)?;
+        let value_start = body.len() - cursor.len();
+        let value = rmpv::decode::read_value_ref(&mut cursor).map_err(decode_err)?;
+        if as_str(&key) != Some("type") {
+            continue;
+        }
+        let Some(text) = as_str(&value) else {
+            return Err(EventError::MissingType);
+        };
+        // A msgpack string ends the value it encodes.
+        let end = body.len() - cursor.len();
+        debug_assert!(end - value_start >= text.len());
+        return Ok(Some(end - text.len()..end));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Blob {
+        #[serde(with = "serde_bytes_compat")]
+        data: Vec<u8>,
+        name: String,
+    }
+
+    mod serde_bytes_compat {
+        pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(v)
+        }
+        pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+            let bytes: rmpv::Value = serde::Deserialize::deserialize(d)?;
+            match bytes {
+                rmpv::Value::Binary(b) => Ok(b),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected bytes, got {other}"
+                ))),
+            }
+        }
+    }
+
+    #[test]
+    fn text_and_binary_stay_distinct() {
+        let event = Event::new(
+            "file.upload",
+            &Blob {
+                data: vec![0, 159, 146, 150],
+                name: "x".into(),
+            },
+        )
+        .unwrap();
+        let value = rmpv::decode::read_value(&mut &event.as_msgpack()[..]).unwrap();
+        let map: BTreeMap<String, rmpv::Value> = value
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.clone()))
+            .collect();
+        assert!(map["data"].is_bin());
+        assert!(map["name"].is_str());
+        assert_eq!(map["type"].as_str(), Some("file.upload"));
+        let back: Blob = event.decode().unwrap();
+        assert_eq!(back.data, vec![0, 159, 146, 150]);
+    }
+
+    #[test]
+    fn constructors_agree_on_type() {
+        let table = [
+            (json!({"message": "hi"}), Ok("chat.message")),
+            (
+                json!({"type": "chat.message", "message": "hi"}),
+                Ok("chat.message"),
+            ),
+            (json!({"type": "other"}), Err("TypeMismatch")),
+            (json!(["not", "a", "map"]), Err("NotAMap")),
+        ];
+        for (payload, expected) in table {
+            let got = Event::new("chat.message", &payload)
+                .map(|e| e.event_type().to_owned())
+                .map_err(|e| format!("{e:?}"));
+            match expected {
+                Ok(ty) => assert_eq!(got.unwrap(), ty, "{payload}"),
+                Err(kind) => assert!(got.unwrap_err().starts_with(kind), "{payload}"),
+            }
+        }
+    }
+
+    #[test]
+    fn from_msgpack_needs_a_string_type() {
+        let no_type = rmp_serde::to_vec_named(&json!({"message": "hi"})).unwrap();
+        assert!(matches!(
+            Event::from_msgpack(no_type.into()),
+            Err(EventError::MissingType)
+        ));
+        let int_type = rmp_serde::to_vec_named(&json!({"type": 3})).unwrap();
+        assert!(matches!(
+            Event::from_msgpack(int_type.into()),
+            Err(EventError::MissingType)
+        ));
+        assert!(matches!(
+            Event::from_msgpack(Bytes::from_static(b"\xc1")),
+            Err(EventError::NotAMap)
+        ));
+    }
+
+    #[test]
+    fn handler_name_follows_channels() {
+        let event = Event::new("chat.message", &json!({})).unwrap();
+        assert_eq!(event.handler_name(), "chat_message");
+    }
+
+    #[test]
+    fn decode_into_wrong_type_is_an_error() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Wants {
+            count: u32,
+        }
+        let event = Event::new("x", &json!({"count": "many"})).unwrap();
+        assert!(matches!(
+            event.decode::<Wants>(),
+            Err(EventError::Decode(_))
+        ));
+    }
+}

@@ -1,0 +1,97 @@
+//! Per-channel capacities chosen by glob pattern (Channels' `channel_capacity`).
+
+/// Capacities by pattern; the first pattern that matches a channel wins.
+#[derive(Clone, Debug)]
+pub(crate) struct Capacities {
+    default: usize,
+    patterns: Vec<(String, usize)>,
+}
+
+impl Capacities {
+    pub(crate) fn new(default: usize) -> Self {
+        Self {
+            default,
+            patterns: Vec::new(),
+        }
+    }
+
+    pub(crate) fn set_default(&mut self, capacity: usize) {
+        self.default = capacity;
+    }
+
+    pub(crate) fn push(&mut self, pattern: String, capacity: usize) {
+        self.patterns.push((pattern, capacity));
+    }
+
+    pub(crate) fn for_channel(&self, channel: &str) -> usize {
+        self.patterns
+            .iter()
+            .find(|(pattern, _)| glob_match(pattern.as_bytes(), channel.as_bytes()))
+            .map_or(self.default, |&(_, capacity)| capacity)
+    }
+}
+
+/// Shell-style matching, as Python's `fnmatch`: `*` is any run of
+/// characters, `?` any one character; everything else matches itself.
+fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    let (mut p, mut n) = (0, 0);
+    // Where the last `*` was, and how much of `name` it has swallowed.
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((star_p, star_n)) => {
+                    p = star_p + 1;
+                    n = star_n + 1;
+                    star = Some((star_p, star_n + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_table() {
+        let table = [
+            ("http.request", "http.request", true),
+            ("http.*", "http.request", true),
+            ("http.*", "http", false),
+            ("*", "", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("*.inmemory!*", "specific.inmemory!xyz", true),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+        ];
+        for (pattern, name, matched) in table {
+            assert_eq!(
+                glob_match(pattern.as_bytes(), name.as_bytes()),
+                matched,
+                "{pattern} ~ {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn first_pattern_wins() {
+        let mut caps = Capacities::new(100);
+        caps.push("chat.*".into(), 5);
+        caps.push("chat.big".into(), 500);
+        assert_eq!(caps.for_channel("chat.big"), 5);
+        assert_eq!(caps.for_channel("other"), 100);
+    }
+}

@@ -1,0 +1,79 @@
+//! Errors of channel layers.
+
+use std::fmt;
+
+use crate::body::BoxError;
+use crate::event::EventError;
+
+/// Why a channel-layer operation failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LayerError {
+    /// The channel already holds its capacity of unread messages
+    /// (Channels' `ChannelFull`).
+    ChannelFull {
+        /// The full channel.
+        channel: String,
+    },
+    /// A channel name does not follow the Channels rules.
+    InvalidChannelName {
+        /// The rejected name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A group name does not follow the Channels rules.
+    InvalidGroupName {
+        /// The rejected name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A message could not be encoded or decoded.
+    Event(EventError),
+    /// The connection has no channel layer: configure one on the
+    /// `ProtocolTypeRouter` (or the test communicator).
+    NotConfigured,
+    /// The service behind the layer (Redis) failed.
+    Backend(BoxError),
+}
+
+impl fmt::Display for LayerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ChannelFull { channel } => write!(
+                f,
+                "channel {channel:?} is full: its reader is not keeping up \
+                 (raise the capacity if this is expected)"
+            ),
+            Self::InvalidChannelName { name, reason } => {
+                write!(f, "invalid channel name {name:?}: {reason}")
+            }
+            Self::InvalidGroupName { name, reason } => {
+                write!(f, "invalid group name {name:?}: {reason}")
+            }
+            Self::Event(err) => fmt::Display::fmt(err, f),
+            Self::NotConfigured => f.write_str(
+                "no channel layer is configured: add one with \
+                 ProtocolTypeRouter::channel_layer(InMemoryChannelLayer::new())",
+            ),
+            Self::Backend(err) => write!(f, "channel layer backend failed: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for LayerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Event(err) => Some(err),
+            Self::Backend(err) => Some(&**err),
+            _ => None,
+        }
+    }
+}
+
+impl From<EventError> for LayerError {
+    fn from(err: EventError) -> Self {
+        Self::Event(err)
+    }
+}

@@ -1,0 +1,392 @@
+//! The in-memory channel layer: one process, no service to run.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::capacity::Capacities;
+use super::{
+    ChannelLayer, GroupSendReport, LayerError, validate_channel_name, validate_group_name,
+};
+use crate::event::Event;
+
+/// Shards keep one busy channel or group from serializing all the others.
+const SHARDS: usize = 16;
+
+/// Settings of an [`InMemoryChannelLayer`], with Channels' defaults.
+///
+/// ```
+/// use std::time::Duration;
+/// use aqueduct_core::{InMemoryChannelLayer, InMemoryConfig};
+///
+/// let layer = InMemoryChannelLayer::with_config(
+///     InMemoryConfig::default()
+///         .capacity(200)
+///         .channel_capacity("broadcast.*", 1000)
+///         .expiry(Duration::from_secs(30)),
+/// );
+/// # drop(layer);
+/// ```
+#[derive(Clone, Debug)]
+pub struct InMemoryConfig {
+    capacities: Capacities,
+    expiry: Duration,
+    group_expiry: Duration,
+}
+
+impl Default for InMemoryConfig {
+    fn default() -> Self {
+        Self {
+            capacities: Capacities::new(100),
+            expiry: Duration::from_secs(60),
+            group_expiry: Duration::from_secs(86_400),
+        }
+    }
+}
+
+impl InMemoryConfig {
+    /// Sets how many unread messages a channel holds (default 100).
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacities.set_default(capacity);
+        self
+    }
+
+    /// Sets the capacity of channels whose name matches `pattern`, a glob
+    /// (`*` any run of characters, `?` one character). The first pattern
+    /// added that matches wins.
+    pub fn channel_capacity(mut self, pattern: impl Into<String>, capacity: usize) -> Self {
+        self.capacities.push(pattern.into(), capacity);
+        self
+    }
+
+    /// Sets how long an unread message lives (default 60 s).
+    pub fn expiry(mut self, expiry: Duration) -> Self {
+        self.expiry = expiry;
+        self
+    }
+
+    /// Sets how long a group membership lives without being refreshed by
+    /// `group_add` (default 86400 s).
+    pub fn group_expiry(mut self, group_expiry: Duration) -> Self {
+        self.group_expiry = group_expiry;
+        self
+    }
+}
+
+/// A channel layer within one process, as Channels' `InMemoryChannelLayer`.
+///
+/// Channels and groups are sharded, each channel is a bounded queue, and a
+/// group send hands every member a clone of one encoded message. Cloning the
+/// layer gives another handle to the same channels and groups.
+///
+/// ```
+/// use aqueduct_core::{ChannelLayer, Event, InMemoryChannelLayer, LayerError};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let layer = InMemoryChannelLayer::new();
+/// let event = Event::new("ping", &serde_json::json!({}))?;
+/// for _ in 0..100 {
+///     layer.send("worker", event.clone()).await?;
+/// }
+/// assert!(matches!(layer.send("worker", event).await, Err(LayerError::ChannelFull { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone, Default)]
+pub struct InMemoryChannelLayer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    config: InMemoryConfig,
+    hasher: RandomState,
+    channels: [Mutex<HashMap<Arc<str>, Arc<Queue>>>; SHARDS],
+    groups: [Mutex<HashMap<String, HashMap<Arc<str>, Instant>>>; SHARDS],
+    last_sweep: Mutex<Option<Instant>>,
+}
+
+struct Queue {
+    capacity: usize,
+    messages: Mutex<VecDeque<(Instant, Event)>>,
+    notify: Notify,
+}
+
+/// What happened when a message was offered to a queue.
+enum Push {
+    Queued,
+    Full,
+}
+
+impl Queue {
+    /// Drops messages older than `expiry`; returns whether any were dropped.
+    fn prune(messages: &mut VecDeque<(Instant, Event)>, now: Instant, expiry: Duration) -> bool {
+        let before = messages.len();
+        while messages
+            .front()
+            .is_some_and(|(sent, _)| now - *sent >= expiry)
+        {
+            messages.pop_front();
+        }
+        messages.len() != before
+    }
+
+    fn push(&self, event: Event, now: Instant, expiry: Duration) -> (Push, bool) {
+        let mut messages = lock(&self.messages);
+        let expired = Self::prune(&mut messages, now, expiry);
+        if messages.len() >= self.capacity {
+            return (Push::Full, expired);
+        }
+        messages.push_back((now, event));
+        drop(messages);
+        self.notify.notify_one();
+        (Push::Queued, expired)
+    }
+
+    fn pop(&self, now: Instant, expiry: Duration) -> (Option<Event>, bool) {
+        let mut messages = lock(&self.messages);
+        let expired = Self::prune(&mut messages, now, expiry);
+        (messages.pop_front().map(|(_, event)| event), expired)
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-operation; the
+/// maps stay structurally valid, so keep serving.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl InMemoryChannelLayer {
+    /// Creates a layer with Channels' defaults: capacity 100, expiry 60 s,
+    /// group expiry 86400 s.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Creates a layer with the given settings.
+    pub fn with_config(config: InMemoryConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                ..Inner::default()
+            }),
+        }
+    }
+}
+
+impl Inner {
+    fn shard(&self, name: &str) -> usize {
+        (self.hasher.hash_one(name) as usize) % SHARDS
+    }
+
+    /// The queue of `channel`, made on first use.
+    fn queue(&self, channel: &str) -> Arc<Queue> {
+        let mut shard = lock(&self.channels[self.shard(channel)]);
+        if let Some(queue) = shard.get(channel) {
+            return queue.clone();
+        }
+        let queue = Arc::new(Queue {
+            capacity: self.config.capacities.for_channel(channel),
+            messages: Mutex::new(VecDeque::new()),
+            notify: Notify::new(),
+        });
+        shard.insert(Arc::from(channel), queue.clone());
+        queue
+    }
+
+    fn push(&self, channel: &str, event: Event) -> Push {
+        let (push, expired) = self
+            .queue(channel)
+            .push(event, Instant::now(), self.config.expiry);
+        if expired {
+            self.remove_from_groups(channel);
+        }
+        push
+    }
+
+    /// Channels drops a channel from every group once a message to it
+    /// expires: its reader is evidently gone.
+    fn remove_from_groups(&self, channel: &str) {
+        for shard in &self.groups {
+            let mut groups = lock(shard);
+            groups.retain(|_, members| {
+                members.remove(channel);
+                !members.is_empty()
+            });
+        }
+    }
+
+    /// The live members of `group`, dropping expired memberships.
+    fn members(&self, group: &str) -> Vec<Arc<str>> {
+        let now = Instant::now();
+        let expiry = self.config.group_expiry;
+        let mut groups = lock(&self.groups[self.shard(group)]);
+        let Some(members) = groups.get_mut(group) else {
+            return Vec::new();
+        };
+        members.retain(|_, added| now - *added < expiry);
+        let live = members.keys().cloned().collect();
+        if members.is_empty() {
+            groups.remove(group);
+        }
+        live
+    }
+
+    /// Frees channels nobody is reading once all their messages expired.
+    /// Runs at most once per expiry period, from the send paths.
+    fn maybe_sweep(&self) {
+        let now = Instant::now();
+        {
+            let mut last = lock(&self.last_sweep);
+            match *last {
+                Some(at) if now - at < self.config.expiry => return,
+                _ => *last = Some(now),
+            }
+        }
+        let mut expired_channels = Vec::new();
+        for shard in &self.channels {
+            lock(shard).retain(|name, queue| {
+                // Someone else holds the queue: a reader is waiting on it or
+                // a sender is about to push. Leave it for the next sweep.
+                if Arc::strong_count(queue) > 1 {
+                    return true;
+                }
+                let mut messages = lock(&queue.messages);
+                if Queue::prune(&mut messages, now, self.config.expiry) {
+                    expired_channels.push(name.clone());
+                }
+                !messages.is_empty()
+            });
+        }
+        for channel in expired_channels {
+            self.remove_from_groups(&channel);
+        }
+    }
+}
+
+#[async_trait]
+impl ChannelLayer for InMemoryChannelLayer {
+    async fn new_channel(&self, prefix: &str) -> Result<String, LayerError> {
+        let suffix: String = rand::rng()
+            .sample_iter(rand::distr::Alphabetic)
+            .take(12)
+            .map(char::from)
+            .collect();
+        let name = format!("{prefix}.inmemory!{suffix}");
+        validate_channel_name(&name)?;
+        self.inner.maybe_sweep();
+        Ok(name)
+    }
+
+    async fn send(&self, channel: &str, event: Event) -> Result<(), LayerError> {
+        validate_channel_name(channel)?;
+        self.inner.maybe_sweep();
+        match self.inner.push(channel, event) {
+            Push::Queued => Ok(()),
+            Push::Full => Err(LayerError::ChannelFull {
+                channel: channel.to_owned(),
+            }),
+        }
+    }
+
+    async fn receive(&self, channel: &str) -> Result<Event, LayerError> {
+        validate_channel_name(channel)?;
+        let queue = self.inner.queue(channel);
+        loop {
+            // Register for a wake-up before looking, so a push between the
+            // look and the wait is not missed.
+            let notified = queue.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let (event, expired) = queue.pop(Instant::now(), self.inner.config.expiry);
+            if expired {
+                self.inner.remove_from_groups(channel);
+            }
+            if let Some(event) = event {
+                return Ok(event);
+            }
+            notified.await;
+        }
+    }
+
+    async fn group_add(&self, group: &str, channel: &str) -> Result<(), LayerError> {
+        validate_group_name(group)?;
+        validate_channel_name(channel)?;
+        let mut groups = lock(&self.inner.groups[self.inner.shard(group)]);
+        groups
+            .entry(group.to_owned())
+            .or_default()
+            .insert(Arc::from(channel), Instant::now());
+        Ok(())
+    }
+
+    async fn group_discard(&self, group: &str, channel: &str) -> Result<(), LayerError> {
+        validate_group_name(group)?;
+        validate_channel_name(channel)?;
+        let mut groups = lock(&self.inner.groups[self.inner.shard(group)]);
+        if let Some(members) = groups.get_mut(group) {
+            members.remove(channel);
+            if members.is_empty() {
+                groups.remove(group);
+            }
+        }
+        Ok(())
+    }
+
+    async fn group_send(&self, group: &str, event: Event) -> Result<GroupSendReport, LayerError> {
+        validate_group_name(group)?;
+        self.inner.maybe_sweep();
+        let mut report = GroupSendReport::default();
+        for member in self.inner.members(group) {
+            match self.inner.push(&member, event.clone()) {
+                Push::Queued => report.delivered += 1,
+                Push::Full => report.over_capacity += 1,
+            }
+        }
+        if report.over_capacity > 0 {
+            tracing::debug!(
+                group,
+                over_capacity = report.over_capacity,
+                "group_send skipped full channels"
+            );
+        }
+        Ok(report)
+    }
+
+    async fn flush(&self) -> Result<(), LayerError> {
+        for shard in &self.inner.channels {
+            lock(shard).clear();
+        }
+        for shard in &self.inner.groups {
+            lock(shard).clear();
+        }
+        Ok(())
+    }
+
+    async fn close_channel(&self, channel: &str) -> Result<(), LayerError> {
+        lock(&self.inner.channels[self.inner.shard(channel)]).remove(channel);
+        Ok(())
+    }
+}
+
+impl fmt::Debug for InMemoryChannelLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let channels: usize = self.inner.channels.iter().map(|s| lock(s).len()).sum();
+        let groups: usize = self.inner.groups.iter().map(|s| lock(s).len()).sum();
+        f.debug_struct("InMemoryChannelLayer")
+            .field("config", &self.inner.config)
+            .field("channels", &channels)
+            .field("groups", &groups)
+            .finish()
+    }
+}

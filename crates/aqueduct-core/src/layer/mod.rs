@@ -1,0 +1,89 @@
+//! Channel layers: how consumers in one process or many talk to each other.
+
+mod capacity;
+mod error;
+mod memory;
+mod names;
+
+use async_trait::async_trait;
+
+use crate::event::Event;
+
+pub use error::LayerError;
+pub use memory::{InMemoryChannelLayer, InMemoryConfig};
+pub use names::{validate_channel_name, validate_group_name};
+
+/// What a `group_send` did: how many members got the message, and how many
+/// were skipped because their channel was full.
+///
+/// Channels drops those silently; aqueduct counts them so an application can
+/// notice a slow reader without a flood of log lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupSendReport {
+    /// Members the message was queued for.
+    pub delivered: usize,
+    /// Members skipped because their channel was at capacity.
+    pub over_capacity: usize,
+}
+
+/// The channel layer spec of Django Channels: named channels and groups.
+///
+/// Semantics every implementation keeps: delivery is at most once and FIFO
+/// for one reader; a channel holds at most its capacity (100 by default) and
+/// [`send`](Self::send) fails with [`LayerError::ChannelFull`] past it, while
+/// [`group_send`](Self::group_send) skips full members and counts them;
+/// unread messages expire (60 s by default) and group memberships too
+/// (86400 s); names are checked with [`validate_channel_name`] and
+/// [`validate_group_name`].
+///
+/// ```
+/// use aqueduct_core::{ChannelLayer, Event, InMemoryChannelLayer};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let layer = InMemoryChannelLayer::new();
+/// let channel = layer.new_channel("specific").await?;
+/// layer.group_add("chat_lobby", &channel).await?;
+///
+/// let event = Event::new("chat.message", &serde_json::json!({"message": "hi"}))?;
+/// let report = layer.group_send("chat_lobby", event).await?;
+/// assert_eq!(report.delivered, 1);
+///
+/// let received = layer.receive(&channel).await?;
+/// assert_eq!(received.event_type(), "chat.message");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[async_trait]
+pub trait ChannelLayer: Send + Sync + 'static {
+    /// Makes a new channel name that is unique to this layer, to receive on.
+    ///
+    /// `prefix` is usually `"specific"`; the name is process-local (it has a `!`).
+    async fn new_channel(&self, prefix: &str) -> Result<String, LayerError>;
+
+    /// Sends `event` to one channel.
+    async fn send(&self, channel: &str, event: Event) -> Result<(), LayerError>;
+
+    /// Waits for the next event on `channel`. One reader per channel.
+    ///
+    /// Cancel-safe: dropping the future before it completes loses nothing.
+    async fn receive(&self, channel: &str) -> Result<Event, LayerError>;
+
+    /// Adds `channel` to `group`, or refreshes its membership.
+    async fn group_add(&self, group: &str, channel: &str) -> Result<(), LayerError>;
+
+    /// Removes `channel` from `group`. Removing a non-member is not an error.
+    async fn group_discard(&self, group: &str, channel: &str) -> Result<(), LayerError>;
+
+    /// Sends `event` to every member of `group`, skipping (and counting) full ones.
+    async fn group_send(&self, group: &str, event: Event) -> Result<GroupSendReport, LayerError>;
+
+    /// Deletes every channel, message and group.
+    async fn flush(&self) -> Result<(), LayerError>;
+
+    /// Tells the layer that nobody will read `channel` again, so it can free
+    /// what it holds for it. Consumers call this when they end.
+    async fn close_channel(&self, channel: &str) -> Result<(), LayerError> {
+        let _ = channel;
+        Ok(())
+    }
+}

@@ -1,0 +1,39 @@
+//! The vocabulary of aqueduct.
+//!
+//! Application authors will typically not use this crate directly: the
+//! `aqueduct` facade re-exports everything here. This crate holds what every
+//! other part of aqueduct agrees on, and its API changes very infrequently:
+//!
+//! - [`Scope`]: what is known about a connection (path, headers, URL
+//!   parameters, extensions added by middleware).
+//! - [`Message`] and [`CloseCode`]: what travels over a WebSocket.
+//! - [`WebsocketConsumer`] and its [`Context`]: the hooks a user implements.
+//! - [`WebsocketApp`] and [`WebsocketIo`]: the conversation between a driver
+//!   (the server, or the test communicator) and an application.
+//! - [`ChannelLayer`] and [`InMemoryChannelLayer`]: how consumers talk to
+//!   each other through channels and groups.
+
+mod app;
+mod body;
+mod close;
+mod consumer;
+mod conversation;
+mod error;
+mod event;
+mod layer;
+mod message;
+mod scope;
+
+pub use app::{BoxWebsocketApp, WebsocketApp};
+pub use body::{Body, BoxError};
+pub use close::{CloseCode, CloseFrame};
+pub use consumer::{Context, WebsocketConsumer};
+pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
+pub use error::{Error, Result};
+pub use event::{Event, EventError};
+pub use layer::{
+    ChannelLayer, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,
+    validate_channel_name, validate_group_name,
+};
+pub use message::{Message, Utf8Bytes};
+pub use scope::{Param, Scope, ScopeKind, UrlParams};

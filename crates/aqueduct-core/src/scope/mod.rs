@@ -1,0 +1,247 @@
+//! What is known about a connection before and while it runs.
+
+mod params;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{Extensions, HeaderMap, Method, Uri, header};
+use percent_encoding::percent_decode_str;
+
+use crate::layer::ChannelLayer;
+
+pub use params::{Param, UrlParams};
+
+/// The kind of connection a scope describes (Channels' `scope["type"]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScopeKind {
+    /// A plain HTTP request.
+    Http,
+    /// A WebSocket connection.
+    Websocket,
+}
+
+/// Everything known about one connection: Channels' `scope`.
+///
+/// Drivers (the server, the test communicator) build it from the request;
+/// routers add URL parameters; middleware adds typed values to its
+/// [extensions](Scope::extensions), such as the authenticated user.
+///
+/// ```
+/// use aqueduct_core::{Scope, ScopeKind};
+///
+/// let request = http::Request::get("/ws/chat/caf%C3%A9/?token=abc")
+///     .header("sec-websocket-protocol", "chat.v2, chat.v1")
+///     .body(())
+///     .unwrap();
+/// let (parts, ()) = request.into_parts();
+/// let scope = Scope::from_request_parts(ScopeKind::Websocket, &parts);
+///
+/// assert_eq!(scope.path(), "/ws/chat/café/");
+/// assert_eq!(scope.raw_path(), "/ws/chat/caf%C3%A9/");
+/// assert_eq!(scope.query_string(), "token=abc");
+/// assert_eq!(scope.subprotocols(), ["chat.v2", "chat.v1"]);
+/// ```
+#[derive(Clone)]
+pub struct Scope {
+    kind: ScopeKind,
+    method: Method,
+    scheme: &'static str,
+    path: String,
+    raw_path: String,
+    query_string: String,
+    headers: HeaderMap,
+    client: Option<SocketAddr>,
+    server: Option<SocketAddr>,
+    subprotocols: Vec<String>,
+    params: UrlParams,
+    path_remaining: Option<String>,
+    extensions: Extensions,
+    channel_layer: Option<Arc<dyn ChannelLayer>>,
+}
+
+impl Scope {
+    /// Creates a scope of `kind` for `path`, which may carry a query string.
+    ///
+    /// ```
+    /// use aqueduct_core::{Scope, ScopeKind};
+    ///
+    /// let scope = Scope::new(ScopeKind::Websocket, "/ws/echo/?x=1");
+    /// assert_eq!(scope.path(), "/ws/echo/");
+    /// assert_eq!(scope.query_string(), "x=1");
+    /// ```
+    pub fn new(kind: ScopeKind, path: &str) -> Self {
+        let uri: Uri = path.parse().unwrap_or_else(|_| Uri::from_static("/"));
+        let (parts, ()) = http::Request::get(uri)
+            .body(())
+            .unwrap_or_default()
+            .into_parts();
+        Self::from_request_parts(kind, &parts)
+    }
+
+    /// Creates a scope from the head of an HTTP request.
+    pub fn from_request_parts(kind: ScopeKind, parts: &http::request::Parts) -> Self {
+        let raw_path = parts.uri.path().to_owned();
+        let path = percent_decode_str(&raw_path)
+            .decode_utf8_lossy()
+            .into_owned();
+        let subprotocols = parts
+            .headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|protocol| !protocol.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let secure = parts.uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+        let scheme = match (kind, secure) {
+            (ScopeKind::Http, false) => "http",
+            (ScopeKind::Http, true) => "https",
+            (ScopeKind::Websocket, false) => "ws",
+            (ScopeKind::Websocket, true) => "wss",
+        };
+        Self {
+            kind,
+            method: parts.method.clone(),
+            scheme,
+            path,
+            raw_path,
+            query_string: parts.uri.query().unwrap_or_default().to_owned(),
+            headers: parts.headers.clone(),
+            client: None,
+            server: None,
+            subprotocols,
+            params: UrlParams::default(),
+            path_remaining: None,
+            extensions: Extensions::new(),
+            channel_layer: None,
+        }
+    }
+
+    /// Sets the client's and the server's socket addresses.
+    pub fn with_addrs(mut self, client: Option<SocketAddr>, server: Option<SocketAddr>) -> Self {
+        self.client = client;
+        self.server = server;
+        self
+    }
+
+    /// The kind of connection.
+    pub fn kind(&self) -> ScopeKind {
+        self.kind
+    }
+
+    /// The request method (`GET` for every WebSocket handshake).
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// `http`, `https`, `ws` or `wss`.
+    pub fn scheme(&self) -> &str {
+        self.scheme
+    }
+
+    /// The request path, percent-decoded, with its leading `/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The request path exactly as the client sent it.
+    pub fn raw_path(&self) -> &str {
+        &self.raw_path
+    }
+
+    /// The query string without the `?`, still percent-encoded.
+    pub fn query_string(&self) -> &str {
+        &self.query_string
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The client's address, when the driver knows it.
+    pub fn client(&self) -> Option<SocketAddr> {
+        self.client
+    }
+
+    /// The server's address, when the driver knows it.
+    pub fn server(&self) -> Option<SocketAddr> {
+        self.server
+    }
+
+    /// The subprotocols the client offered, in its order of preference.
+    pub fn subprotocols(&self) -> &[String] {
+        &self.subprotocols
+    }
+
+    /// The text of the URL parameter `name` captured by the router.
+    ///
+    /// Channels: `self.scope["url_route"]["kwargs"]["room_name"]`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name)
+    }
+
+    /// The value of the `<int:name>` URL parameter.
+    pub fn param_int(&self, name: &str) -> Option<i64> {
+        self.params.get_int(name)
+    }
+
+    /// All URL parameters captured by the routers.
+    pub fn params(&self) -> &UrlParams {
+        &self.params
+    }
+
+    /// The URL parameters, for routers to add to.
+    pub fn params_mut(&mut self) -> &mut UrlParams {
+        &mut self.params
+    }
+
+    /// The part of the path an outer router left for a nested one to match,
+    /// without a leading `/`. `None` before any router has matched.
+    pub fn path_remaining(&self) -> Option<&str> {
+        self.path_remaining.as_deref()
+    }
+
+    /// Sets the part of the path left for a nested router.
+    pub fn set_path_remaining(&mut self, rest: Option<String>) {
+        self.path_remaining = rest;
+    }
+
+    /// Typed values added by middleware (a user, a session).
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// Typed values, for middleware to add to.
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.extensions
+    }
+
+    /// The channel layer this application talks through, if one is configured.
+    pub fn channel_layer(&self) -> Option<&Arc<dyn ChannelLayer>> {
+        self.channel_layer.as_ref()
+    }
+
+    /// Sets the channel layer; done by `ProtocolTypeRouter` and the test communicator.
+    pub fn set_channel_layer(&mut self, layer: Option<Arc<dyn ChannelLayer>>) {
+        self.channel_layer = layer;
+    }
+}
+
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("kind", &self.kind)
+            .field("path", &self.path)
+            .field("query_string", &self.query_string)
+            .field("client", &self.client)
+            .field("subprotocols", &self.subprotocols)
+            .field("params", &self.params)
+            .field("channel_layer", &self.channel_layer.is_some())
+            .finish_non_exhaustive()
+    }
+}
