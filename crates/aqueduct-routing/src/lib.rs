@@ -1,1 +1,4 @@
-//! wip
+//! Routers for aqueduct: which application gets a connection.
+
+mod error;
+mod url;

@@ -1,0 +1,86 @@
+//! What can be wrong with a route pattern, and how to fix it.
+//!
+//! These are programmer errors found at startup: `UrlRouter::route` panics
+//! with the message built here, naming the pattern, as axum's `route` does.
+
+use std::fmt;
+
+use crate::url::converter::Converter;
+
+/// Why a route pattern was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PatternError {
+    /// `<foo:name>` with a converter that does not exist.
+    UnknownConverter { converter: String },
+    /// A `<` with no `>` after it.
+    Unclosed { at: usize },
+    /// `<>` or `<int:>`.
+    EmptyName,
+    /// A name that is not an identifier, such as `<room-name>`.
+    BadName { name: String },
+    /// Two parameters with the same name.
+    DuplicateName { name: String },
+    /// Two parameters in one path segment, such as `<a>-<b>`.
+    SharedSegment { first: String, second: String },
+    /// Text or parameters after a `<path:…>` parameter.
+    PathNotLast { name: String },
+    /// A nested router's prefix with a `<path:…>` parameter.
+    PathInPrefix { name: String },
+    /// A nested router's prefix that ends with a parameter, such as `ws/<room>`.
+    PrefixEndsWithParam { name: String },
+    /// A route that an earlier route always matches first.
+    Shadowed { by: String },
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownConverter { converter } => write!(
+                f,
+                "unknown converter `{converter}`; use one of {}",
+                Converter::NAMES
+            ),
+            Self::Unclosed { at } => write!(
+                f,
+                "the `<` at byte {at} is never closed; close it with `>`, as in `<int:id>`"
+            ),
+            Self::EmptyName => f.write_str(
+                "a parameter has an empty name; write `<name>` or `<converter:name>`, as in `<int:id>`",
+            ),
+            Self::BadName { name } => write!(
+                f,
+                "`{name}` is not a valid parameter name; use letters, digits and `_`, \
+                 not starting with a digit, as in `<room_name>`"
+            ),
+            Self::DuplicateName { name } => write!(
+                f,
+                "the parameter `{name}` appears twice; give each parameter its own name"
+            ),
+            Self::SharedSegment { first, second } => write!(
+                f,
+                "`{first}` and `{second}` share one path segment; a segment holds at most \
+                 one parameter, so put a `/` between them"
+            ),
+            Self::PathNotLast { name } => write!(
+                f,
+                "`<path:{name}>` must end the pattern, because it takes the rest of the path; \
+                 remove what follows it, or use `<str:{name}>` to match one segment"
+            ),
+            Self::PathInPrefix { name } => write!(
+                f,
+                "a nested router's prefix cannot hold `<path:{name}>`, which would leave \
+                 nothing for the inner router; use `<str:{name}>` to match one segment"
+            ),
+            Self::PrefixEndsWithParam { name } => write!(
+                f,
+                "a nested router's prefix cannot end with the parameter `{name}`; \
+                 end the prefix with `/`, as in \"ws/<{name}>/\""
+            ),
+            Self::Shadowed { by } => write!(
+                f,
+                "it can never match, because the earlier route \"{by}\" matches every path \
+                 it matches; remove one of them, or add the stricter one first"
+            ),
+        }
+    }
+}

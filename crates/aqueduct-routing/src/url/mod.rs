@@ -1,0 +1,11 @@
+//! URL routing: Django `path()` patterns on a matchit tree.
+//!
+//! - `pattern.rs` parses `ws/chat/<room_name>/`;
+//! - `converter.rs` checks what `<int:id>` and friends accept;
+//! - `shape.rs` turns a pattern into a matchit route and tells overlaps;
+//! - `table.rs` keeps shapes in tiers so that every route stays reachable.
+
+pub(crate) mod converter;
+mod pattern;
+mod shape;
+mod table;
