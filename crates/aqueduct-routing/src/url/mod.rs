@@ -3,9 +3,13 @@
 //! - `pattern.rs` parses `ws/chat/<room_name>/`;
 //! - `converter.rs` checks what `<int:id>` and friends accept;
 //! - `shape.rs` turns a pattern into a matchit route and tells overlaps;
-//! - `table.rs` keeps shapes in tiers so that every route stays reachable.
+//! - `table.rs` keeps shapes in tiers so that every route stays reachable;
+//! - `router.rs` is [`UrlRouter`], which tries routes in the order added.
 
 pub(crate) mod converter;
 mod pattern;
+mod router;
 mod shape;
 mod table;
+
+pub use router::UrlRouter;
