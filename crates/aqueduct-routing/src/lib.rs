@@ -1,15 +1,21 @@
 //! Routers for aqueduct: which application gets a connection.
 //!
+//! - [`ProtocolTypeRouter`] sends HTTP requests to a tower `Service` (an
+//!   axum `Router`, for one) and WebSocket connections to a
+//!   [`WebsocketApp`](aqueduct_core::WebsocketApp), and hands every
+//!   WebSocket the channel layer.
 //! - [`UrlRouter`] picks a WebSocket application by path, with Django
 //!   `path()` patterns such as `ws/chat/<room_name>/`.
 //!
-//! It opens no socket: the server and the test communicator drive it.
+//! Neither opens a socket: the server and the test communicator drive them.
 
 mod app;
 mod error;
+mod protocol;
 mod url;
 
 #[cfg(test)]
 mod test_support;
 
+pub use protocol::ProtocolTypeRouter;
 pub use url::UrlRouter;

@@ -1,0 +1,56 @@
+//! The http arm: any tower `Service`, boxed, and answered without failing.
+
+use aqueduct_core::{Body, BoxError};
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceExt};
+
+/// The http arm once boxed: one type for an axum `Router`, a tower-http
+/// service or a hand-written one.
+pub(crate) type HttpService = BoxCloneSyncService<Request<Body>, Response<Body>, BoxError>;
+
+/// Boxes `service`, turning its response body into [`Body`] and its error
+/// into a [`BoxError`].
+pub(crate) fn box_service<S, B>(service: S) -> HttpService
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let service = service
+        .map_response(|response: Response<B>| response.map(Body::new))
+        .map_err(|err: S::Error| err.into());
+    BoxCloneSyncService::new(service)
+}
+
+/// Answers `request` with `service`: 404 when there is no http arm, 500
+/// (and an error log line) when the service fails.
+pub(crate) async fn serve(service: Option<HttpService>, request: Request<Body>) -> Response<Body> {
+    let Some(service) = service else {
+        tracing::debug!(path = %request.uri().path(), "no http application; answering 404");
+        return status_response(StatusCode::NOT_FOUND);
+    };
+    // Cloning a `Uri` shares its bytes; it is kept only for the log line.
+    let uri = request.uri().clone();
+    match service.oneshot(request).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(path = %uri.path(), error = %err, "http application failed; answering 500");
+            status_response(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+/// A response with `status` and its reason phrase as a plain-text body.
+fn status_response(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::from(status.canonical_reason().unwrap_or_default()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

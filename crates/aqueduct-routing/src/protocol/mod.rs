@@ -1,0 +1,286 @@
+//! `ProtocolTypeRouter`: HTTP to a tower service, WebSockets to an app.
+
+mod http;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use ::http::{Request, Response};
+use aqueduct_core::{
+    Body, BoxError, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
+};
+use async_trait::async_trait;
+use bytes::Bytes;
+use tower::Service;
+
+use self::http::{HttpService, box_service, serve};
+use crate::UrlRouter;
+use crate::app::{boxed, deny_not_found};
+
+/// The top of an aqueduct application: sends each connection to the arm
+/// for its protocol. Channels' `ProtocolTypeRouter`.
+///
+/// The http arm is any tower [`Service`], so an axum `Router` plugs in
+/// unchanged, as Channels mounts Django's own ASGI app for `"http"`. The
+/// websocket arm is any [`WebsocketApp`], usually a [`UrlRouter`]. The
+/// channel layer, if any, is set on every WebSocket scope, where consumers
+/// find it. A connection with no arm for its protocol gets `404 Not Found`.
+///
+/// ```
+/// use aqueduct_core::{InMemoryChannelLayer, WebsocketConsumer};
+/// use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
+///
+/// #[derive(Default)]
+/// struct ChatConsumer;
+/// impl WebsocketConsumer for ChatConsumer {}
+///
+/// let http = axum::Router::new().route("/", axum::routing::get(|| async { "Hello" }));
+/// let app = ProtocolTypeRouter::new()
+///     .http(http)
+///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
+///     .channel_layer(InMemoryChannelLayer::new());
+///
+/// assert!(app.has_http() && app.has_websocket());
+/// assert!(app.get_channel_layer().is_some());
+/// ```
+#[derive(Clone, Default)]
+pub struct ProtocolTypeRouter {
+    http: Option<HttpService>,
+    websocket: Option<BoxWebsocketApp>,
+    channel_layer: Option<Arc<dyn ChannelLayer>>,
+}
+
+impl ProtocolTypeRouter {
+    /// Creates a router with no arms: everything gets 404.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends HTTP requests to `service`, replacing any earlier http arm.
+    ///
+    /// Any `Clone + Send + Sync` tower service over
+    /// `http::Request<aqueduct_core::Body>` fits, whatever its response
+    /// body and error types: an axum `Router`, a tower-http `ServeDir`.
+    pub fn http<S, B>(mut self, service: S) -> Self
+    where
+        S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.http = Some(box_service(service));
+        self
+    }
+
+    /// Sends WebSocket connections to `app`, replacing any earlier
+    /// websocket arm.
+    pub fn websocket<A: WebsocketApp>(mut self, app: A) -> Self {
+        self.websocket = Some(boxed(app));
+        self
+    }
+
+    /// Gives every WebSocket connection `layer`: Channels'
+    /// `CHANNEL_LAYERS` setting.
+    pub fn channel_layer<L: ChannelLayer>(self, layer: L) -> Self {
+        self.channel_layer_arc(Arc::new(layer))
+    }
+
+    /// Gives every WebSocket connection a layer that is shared already,
+    /// such as one an HTTP handler also uses to `group_send`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use aqueduct_core::{ChannelLayer, InMemoryChannelLayer};
+    /// use aqueduct_routing::ProtocolTypeRouter;
+    ///
+    /// let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryChannelLayer::new());
+    /// let app = ProtocolTypeRouter::new().channel_layer_arc(layer.clone());
+    /// assert!(Arc::ptr_eq(app.get_channel_layer().unwrap(), &layer));
+    /// ```
+    pub fn channel_layer_arc(mut self, layer: Arc<dyn ChannelLayer>) -> Self {
+        self.channel_layer = Some(layer);
+        self
+    }
+
+    /// Whether an http arm is set.
+    pub fn has_http(&self) -> bool {
+        self.http.is_some()
+    }
+
+    /// Whether a websocket arm is set.
+    pub fn has_websocket(&self) -> bool {
+        self.websocket.is_some()
+    }
+
+    /// The channel layer, if one is set: Channels' `get_channel_layer()`.
+    pub fn get_channel_layer(&self) -> Option<&Arc<dyn ChannelLayer>> {
+        self.channel_layer.as_ref()
+    }
+
+    /// Answers one HTTP request with the http arm. The server calls this.
+    ///
+    /// Never fails: with no http arm the answer is `404 Not Found`; when
+    /// the service returns an error, it is logged and the answer is
+    /// `500 Internal Server Error`. The future owns what it needs, so it
+    /// can be spawned.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use aqueduct_core::Body;
+    /// use aqueduct_routing::ProtocolTypeRouter;
+    ///
+    /// let hello = tower::service_fn(|_request: http::Request<Body>| async {
+    ///     Ok::<_, Infallible>(http::Response::new(Body::from("hello")))
+    /// });
+    /// let app = ProtocolTypeRouter::new().http(hello);
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let response = app.call_http(http::Request::new(Body::empty())).await;
+    /// assert_eq!(response.status(), http::StatusCode::OK);
+    /// # });
+    /// ```
+    pub fn call_http(
+        &self,
+        request: Request<Body>,
+    ) -> impl Future<Output = Response<Body>> + Send + 'static {
+        serve(self.http.clone(), request)
+    }
+}
+
+#[async_trait]
+impl WebsocketApp for ProtocolTypeRouter {
+    async fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) {
+        let Some(app) = &self.websocket else {
+            tracing::info!(path = %scope.path(), "no websocket application; refusing with 404");
+            let body = "No WebSocket application is configured.".to_owned();
+            return deny_not_found(io, body).await;
+        };
+        if let Some(layer) = &self.channel_layer {
+            scope.set_channel_layer(Some(layer.clone()));
+        }
+        app.call(scope, io).await;
+    }
+}
+
+impl From<UrlRouter> for ProtocolTypeRouter {
+    /// A router with `router` as its websocket arm, and nothing else.
+    fn from(router: UrlRouter) -> Self {
+        Self::new().websocket(router)
+    }
+}
+
+impl fmt::Debug for ProtocolTypeRouter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProtocolTypeRouter")
+            .field("http", &self.has_http())
+            .field("websocket", &self.has_websocket())
+            .field("channel_layer", &self.channel_layer.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use ::http::{Method, StatusCode};
+    use aqueduct_core::InMemoryChannelLayer;
+    use axum::routing::{get, post};
+    use http_body_util::BodyExt;
+
+    use super::*;
+    use crate::test_support::Probes;
+
+    /// Sends `method path` with the body `ping`; returns status and body.
+    async fn request(app: &ProtocolTypeRouter, method: Method, path: &str) -> (StatusCode, String) {
+        let request = Request::builder().method(method).uri(path);
+        let response = app
+            .call_http(request.body(Body::from("ping")).unwrap())
+            .await;
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_axum_router_serves_the_http_arm() {
+        let axum = axum::Router::new()
+            .route("/", get(|| async { "hello" }))
+            .route(
+                "/echo",
+                post(|body: String| async move { format!("got {body}") }),
+            );
+        let app = ProtocolTypeRouter::new().http(axum);
+        let cases = [
+            (Method::GET, "/", StatusCode::OK, "hello"),
+            (Method::POST, "/echo", StatusCode::OK, "got ping"),
+            (Method::GET, "/missing", StatusCode::NOT_FOUND, ""),
+        ];
+        for (method, path, status, body) in cases {
+            assert_eq!(
+                request(&app, method, path).await,
+                (status, body.to_owned()),
+                "{path}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn http_without_an_arm_or_with_a_failing_one() {
+        let failing = tower::service_fn(|_: Request<Body>| async {
+            Err::<Response<Body>, _>(std::io::Error::other("database is down"))
+        });
+        #[rustfmt::skip]
+        let cases = [
+            (ProtocolTypeRouter::new(),              StatusCode::NOT_FOUND,             "Not Found"),
+            (ProtocolTypeRouter::new().http(failing), StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+        ];
+        for (app, status, body) in cases {
+            assert_eq!(
+                request(&app, Method::GET, "/").await,
+                (status, body.to_owned())
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_channel_layer_reaches_the_consumer_scope() {
+        let probes = Probes::new();
+        let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryChannelLayer::new());
+        let app = ProtocolTypeRouter::new()
+            .websocket(UrlRouter::new().route("ws/chat/<room>/", probes.app("chat")))
+            .channel_layer_arc(layer.clone());
+        let visit = probes.connect(&app, "/ws/chat/lobby/").await;
+        assert_eq!(visit.app, Some("chat"));
+        assert!(Arc::ptr_eq(visit.scope().channel_layer().unwrap(), &layer));
+        assert_eq!(visit.scope().param("room"), Some("lobby"));
+
+        let app = ProtocolTypeRouter::new()
+            .websocket(probes.app("echo"))
+            .channel_layer(InMemoryChannelLayer::new());
+        let visit = probes.connect(&app, "/ws/echo/").await;
+        assert!(visit.scope().channel_layer().is_some());
+    }
+
+    #[tokio::test]
+    async fn websocket_without_an_arm_is_refused_with_404() {
+        let http = tower::service_fn(|_: Request<Body>| async {
+            Ok::<_, Infallible>(Response::new(Body::empty()))
+        });
+        let app = ProtocolTypeRouter::new().http(http);
+        let visit = Probes::new().connect(&app, "/ws/").await;
+        assert_eq!(visit.denied(), Some(StatusCode::NOT_FOUND));
+    }
+
+    #[tokio::test]
+    async fn a_url_router_converts_into_a_websocket_only_router() {
+        let probes = Probes::new();
+        let app = ProtocolTypeRouter::from(UrlRouter::new().route("ws/", probes.app("ws")));
+        assert!(app.has_websocket() && !app.has_http());
+        assert_eq!(probes.connect(&app, "/ws/").await.app, Some("ws"));
+        let (status, _) = request(&app, Method::GET, "/").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
