@@ -1,0 +1,6 @@
+//! The WebSocket driver: the server's implementation of `WebsocketIo`.
+
+mod failure;
+mod io;
+
+pub(crate) use io::ServerIo;
