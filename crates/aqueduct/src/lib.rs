@@ -1,1 +1,53 @@
-//! wip
+//! Real-time web applications in Rust, in the model of Django Channels.
+//!
+//! A [`ProtocolTypeRouter`] sends each connection to an HTTP service or a
+//! WebSocket application; a [`UrlRouter`] picks a consumer by path
+//! (`ws/chat/<room_name>/`); a [`WebsocketConsumer`] reacts to connect,
+//! receive and disconnect, and to events from a [`ChannelLayer`], through
+//! which consumers talk to each other by channels and groups.
+//!
+//! ```no_run
+//! use aqueduct::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct EchoConsumer;
+//!
+//! #[async_trait]
+//! impl WebsocketConsumer for EchoConsumer {
+//!     async fn receive(&mut self, ctx: &mut Context, message: Message) -> Result {
+//!         ctx.send(message).await
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let app = UrlRouter::new().route("ws/echo/", EchoConsumer::default);
+//!     aqueduct::serve("127.0.0.1:8001", app).await
+//! }
+//! ```
+
+#[doc(inline)]
+pub use aqueduct_core::{
+    Accept, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame, ConnectionClosed,
+    Context, Deny, Error, Event, EventError, GroupSendReport, InMemoryChannelLayer, InMemoryConfig,
+    Inbound, LayerError, Message, Outbound, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes,
+    WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
+};
+#[doc(inline)]
+pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
+#[doc(inline)]
+pub use aqueduct_server::{Server, serve};
+
+/// The attribute that makes `async fn` work in consumer trait impls.
+pub use async_trait::async_trait;
+/// The `http` crate, for status codes and headers.
+pub use http;
+
+/// What nearly every aqueduct application needs: `use aqueduct::prelude::*;`.
+pub mod prelude {
+    #[doc(no_inline)]
+    pub use crate::{
+        ChannelLayer, CloseCode, Context, Event, InMemoryChannelLayer, Message, ProtocolTypeRouter,
+        Result, UrlRouter, WebsocketConsumer, async_trait,
+    };
+}
