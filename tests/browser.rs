@@ -1,0 +1,183 @@
+//! The chat example in a real headless Chromium: pages in one room hear
+//! each other, another room hears nothing, and a page whose socket is cut
+//! reconnects and keeps chatting.
+
+use std::path::Path;
+use std::time::Duration;
+
+use aqueduct_tests::{TestServer, service_available};
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::page::Page;
+use futures_util::StreamExt;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const PATIENCE: Duration = Duration::from_secs(15);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_chat_within_a_room_and_survive_a_cut() {
+    if !service_available("Chromium (/usr/bin/chromium)", Path::new(CHROMIUM).exists()) {
+        return;
+    }
+    let server = TestServer::start(example_chat::app()).await;
+    let addr = server.addr();
+    let (mut browser, driver) = launch().await;
+
+    // The index page sends a visitor to the room they name.
+    let index = browser.new_page(server.http("/chat/")).await.unwrap();
+    type_into(&index, "#room-name-input", "lobby").await;
+    click(&index, "#room-name-submit").await;
+    wait_until(
+        &index,
+        "window.location.pathname === '/chat/lobby/'",
+        "index page to open the room",
+    )
+    .await;
+
+    let one = open_room(&browser, &server.http("/chat/lobby/")).await;
+    let two = open_room(&browser, &server.http("/chat/lobby/")).await;
+    let other = open_room(&browser, &server.http("/chat/other/")).await;
+
+    say(&one, "hello from one").await;
+    wait_for_line(&one, "hello from one").await;
+    wait_for_line(&two, "hello from one").await;
+    say(&two, "hello back").await;
+    wait_for_line(&one, "hello back").await;
+    // Both messages went out before this one, and the room is FIFO.
+    say(&other, "anyone here?").await;
+    wait_for_line(&other, "anyone here?").await;
+    assert_eq!(
+        log_of(&other).await,
+        "anyone here?\n",
+        "the other room heard the lobby"
+    );
+    assert!(
+        !log_of(&one).await.contains("anyone here?"),
+        "the lobby heard the other room"
+    );
+
+    // Cut every socket by restarting the server on the same port.
+    server.shutdown().await;
+    wait_until(
+        &one,
+        "document.querySelector('#status').textContent.startsWith('disconnected')",
+        "page to notice the cut",
+    )
+    .await;
+    let server = TestServer::start_at(addr, example_chat::app()).await;
+    wait_until(
+        &one,
+        "document.querySelector('#status').textContent === 'connected'",
+        "page one to reconnect",
+    )
+    .await;
+    wait_until(
+        &two,
+        "document.querySelector('#status').textContent === 'connected'",
+        "page two to reconnect",
+    )
+    .await;
+    say(&two, "after the cut").await;
+    wait_for_line(&one, "after the cut").await;
+
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    driver.abort();
+    server.shutdown().await;
+}
+
+async fn launch() -> (Browser, tokio::task::JoinHandle<()>) {
+    let profile = std::env::temp_dir().join(format!("aqueduct-chromium-{}", std::process::id()));
+    let config = BrowserConfig::builder()
+        .chrome_executable(CHROMIUM)
+        .user_data_dir(&profile)
+        .no_sandbox()
+        // Without these Chromium reaches for Google's services at start,
+        // which a closed network refuses noisily.
+        .args([
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .launch_timeout(PATIENCE)
+        .build()
+        .expect("browser config");
+    let (browser, mut handler) = Browser::launch(config).await.expect("launch Chromium");
+    let driver = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    (browser, driver)
+}
+
+async fn open_room(browser: &Browser, url: &str) -> Page {
+    let page = browser.new_page(url).await.unwrap();
+    wait_until(
+        &page,
+        "document.querySelector('#status').textContent === 'connected'",
+        "room page to connect",
+    )
+    .await;
+    page
+}
+
+async fn type_into(page: &Page, selector: &str, text: &str) {
+    page.find_element(selector)
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap()
+        .type_str(text)
+        .await
+        .unwrap();
+}
+
+async fn click(page: &Page, selector: &str) {
+    page.find_element(selector)
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Types a message and presses the send button, as a person would.
+async fn say(page: &Page, text: &str) {
+    type_into(page, "#chat-message-input", text).await;
+    click(page, "#chat-message-submit").await;
+}
+
+async fn log_of(page: &Page) -> String {
+    page.evaluate("document.querySelector('#chat-log').value")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap()
+}
+
+async fn wait_for_line(page: &Page, line: &str) {
+    let condition = format!(
+        "document.querySelector('#chat-log').value.split('\\n').includes({})",
+        serde_json::to_string(line).unwrap()
+    );
+    wait_until(page, &condition, &format!("{line:?} in the chat log")).await;
+}
+
+async fn wait_until(page: &Page, condition: &str, what: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let met: bool = page
+            .evaluate(condition)
+            .await
+            .ok()
+            .and_then(|result| result.into_value().ok())
+            .unwrap_or(false);
+        if met {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("gave up waiting for {what} after {PATIENCE:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,265 @@
+//! Shared helpers for the workspace tests: a real server on a loopback
+//! port, and a real WebSocket client (tokio-tungstenite) to talk to it.
+
+#![allow(missing_docs)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aqueduct::{ProtocolTypeRouter, Server};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long any single expectation may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// A WebSocket client connection.
+pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// An aqueduct server on an ephemeral loopback port, for one test.
+#[derive(Debug)]
+pub struct TestServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// Serves `app` with default settings.
+    pub async fn start(app: impl Into<ProtocolTypeRouter>) -> Self {
+        Self::start_with(app, |server| server).await
+    }
+
+    /// Serves `app` with settings changed by `configure`.
+    pub async fn start_with(
+        app: impl Into<ProtocolTypeRouter>,
+        configure: impl FnOnce(Server) -> Server,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        Self::serve(listener, app, configure)
+    }
+
+    /// Serves `app` on a given address, as a restarted server would.
+    pub async fn start_at(addr: SocketAddr, app: impl Into<ProtocolTypeRouter>) -> Self {
+        let listener = TcpListener::bind(addr)
+            .await
+            .expect("bind the same address again");
+        Self::serve(listener, app, |server| server)
+    }
+
+    fn serve(
+        listener: TcpListener,
+        app: impl Into<ProtocolTypeRouter>,
+        configure: impl FnOnce(Server) -> Server,
+    ) -> Self {
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = configure(Server::from_listener(listener)).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        let app = app.into();
+        let task = tokio::spawn(server.serve(app));
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://127.0.0.1:<port><path>`.
+    pub fn ws(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn http(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Starts a graceful shutdown and waits for `serve` to return.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(15), &mut self.task)
+            .await
+            .expect("server did not shut down in time")
+            .expect("server task panicked")
+            .expect("serve returned an error");
+    }
+}
+
+/// Whether a service a test needs is there. When it is not, the test is
+/// skipped with a loud line, or fails when `AQUEDUCT_REQUIRE_SERVICES=1`
+/// (as in CI).
+pub fn service_available(service: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var("AQUEDUCT_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("{service} is required (AQUEDUCT_REQUIRE_SERVICES=1) but not available");
+    }
+    eprintln!("\n==== SKIPPED: {service} is not available; install it to run this test ====\n");
+    false
+}
+
+/// Connects to `url`; fails the test if the handshake is not accepted.
+pub async fn connect(url: &str) -> Client {
+    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await {
+        Ok(Ok((client, _))) => client,
+        Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
+        Err(_) => panic!("connecting to {url} timed out"),
+    }
+}
+
+/// Connects offering `protocols`; returns the client and the 101 response.
+pub async fn connect_with_protocols(
+    url: &str,
+    protocols: &str,
+) -> (Client, tungstenite::handshake::client::Response) {
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocols.parse().unwrap());
+    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
+        Ok(Ok(pair)) => pair,
+        Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
+        Err(_) => panic!("connecting to {url} timed out"),
+    }
+}
+
+/// Tries to connect and expects a refusal; returns the HTTP status and body.
+pub async fn connect_refused(url: &str) -> (u16, String) {
+    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await {
+        Ok(Err(tungstenite::Error::Http(response))) => {
+            let body = response
+                .body()
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            (response.status().as_u16(), body)
+        }
+        Ok(Ok(_)) => panic!("{url}: handshake was accepted, expected a refusal"),
+        Ok(Err(err)) => panic!("{url}: expected an HTTP refusal, got {err}"),
+        Err(_) => panic!("{url}: handshake timed out"),
+    }
+}
+
+/// Receives the next data message, failing the test after [`WAIT`].
+pub async fn recv(client: &mut Client) -> Message {
+    loop {
+        match tokio::time::timeout(WAIT, client.next()).await {
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(Some(Ok(message))) => return message,
+            Ok(Some(Err(err))) => panic!("connection failed while waiting for a message: {err}"),
+            Ok(None) => panic!("connection ended while waiting for a message"),
+            Err(_) => panic!("no message within {WAIT:?}"),
+        }
+    }
+}
+
+/// Receives the next message and returns its text.
+pub async fn recv_text(client: &mut Client) -> String {
+    match recv(client).await {
+        Message::Text(text) => text.to_string(),
+        other => panic!("expected a text message, got {other:?}"),
+    }
+}
+
+/// Receives the next message as JSON.
+pub async fn recv_json(client: &mut Client) -> serde_json::Value {
+    let text = recv_text(client).await;
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}"))
+}
+
+/// Reads until the server's close frame; returns its code.
+pub async fn expect_close(client: &mut Client) -> u16 {
+    loop {
+        match tokio::time::timeout(WAIT, client.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                return frame.map_or(1005, |f| u16::from(f.code));
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(err))) => panic!("connection failed before a close frame: {err}"),
+            Ok(None) => panic!("connection ended without a close frame"),
+            Err(_) => panic!("no close frame within {WAIT:?}"),
+        }
+    }
+}
+
+/// Asserts that no data message arrives for `quiet`.
+pub async fn expect_nothing(client: &mut Client, quiet: Duration) {
+    if let Ok(Some(Ok(message))) = tokio::time::timeout(quiet, client.next()).await {
+        panic!("expected nothing, got {message:?}");
+    }
+}
+
+/// Sends a text message.
+pub async fn send_text(client: &mut Client, text: &str) {
+    client.send(Message::text(text)).await.expect("send failed");
+}
+
+/// A channel on which test consumers report what happened to them.
+#[derive(Debug)]
+pub struct Reports<T> {
+    rx: mpsc::UnboundedReceiver<T>,
+}
+
+/// Makes a reporting channel: give the sender to test consumers.
+pub fn reports<T>() -> (mpsc::UnboundedSender<T>, Reports<T>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (tx, Reports { rx })
+}
+
+impl<T: std::fmt::Debug> Reports<T> {
+    /// The next report, failing the test after [`WAIT`].
+    pub async fn next(&mut self) -> T {
+        match tokio::time::timeout(WAIT, self.rx.recv()).await {
+            Ok(Some(report)) => report,
+            Ok(None) => panic!("every reporter is gone"),
+            Err(_) => panic!("no report within {WAIT:?}"),
+        }
+    }
+
+    /// Asserts that nothing more is reported for `quiet`.
+    pub async fn expect_none(&mut self, quiet: Duration) {
+        if let Ok(Some(report)) = tokio::time::timeout(quiet, self.rx.recv()).await {
+            panic!("expected no more reports, got {report:?}");
+        }
+    }
+}
+
+/// Sends a plain HTTP/1.1 GET over a raw socket; returns the status and body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut response))
+        .await
+        .expect("HTTP response timed out")
+        .unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
