@@ -110,9 +110,12 @@ struct Inner {
     config: InMemoryConfig,
     hasher: RandomState,
     channels: [Mutex<HashMap<Arc<str>, Arc<Queue>>>; SHARDS],
-    groups: [Mutex<HashMap<String, HashMap<Arc<str>, Instant>>>; SHARDS],
+    groups: [Mutex<HashMap<String, Members>>; SHARDS],
     last_sweep: Mutex<Option<Instant>>,
 }
+
+/// A group's members, each with when it was last added.
+type Members = HashMap<Arc<str>, Instant>;
 
 struct Queue {
     capacity: usize,
