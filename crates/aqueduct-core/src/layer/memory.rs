@@ -245,6 +245,16 @@ impl Inner {
         live
     }
 
+    /// How many channel queues are held, read or not.
+    fn channel_count(&self) -> usize {
+        self.channels.iter().map(|shard| lock(shard).len()).sum()
+    }
+
+    /// How many groups have at least one member entry, live or expired.
+    fn group_count(&self) -> usize {
+        self.groups.iter().map(|shard| lock(shard).len()).sum()
+    }
+
     /// Frees channels nobody is reading once all their messages expired.
     /// Runs at most once per expiry period, from the send paths.
     fn maybe_sweep(&self) {
@@ -384,12 +394,13 @@ impl ChannelLayer for InMemoryChannelLayer {
 
 impl fmt::Debug for InMemoryChannelLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let channels: usize = self.inner.channels.iter().map(|s| lock(s).len()).sum();
-        let groups: usize = self.inner.groups.iter().map(|s| lock(s).len()).sum();
         f.debug_struct("InMemoryChannelLayer")
             .field("config", &self.inner.config)
-            .field("channels", &channels)
-            .field("groups", &groups)
+            .field("channels", &self.inner.channel_count())
+            .field("groups", &self.inner.group_count())
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests;
