@@ -4,6 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -121,12 +122,23 @@ struct Queue {
     capacity: usize,
     messages: Mutex<VecDeque<(Instant, Event)>>,
     notify: Notify,
+    /// Set, under the `messages` lock, once `flush` or `close_channel` took
+    /// the queue out of the layer: a receive still waiting on it must move
+    /// to the channel's new queue, or it would never see another message.
+    retired: AtomicBool,
 }
 
 /// What happened when a message was offered to a queue.
 enum Push {
     Queued,
     Full,
+}
+
+/// What a receiver found in a queue.
+enum Pop {
+    Event(Event),
+    Empty,
+    Retired,
 }
 
 impl Queue {
@@ -154,10 +166,27 @@ impl Queue {
         (Push::Queued, expired)
     }
 
-    fn pop(&self, now: Instant, expiry: Duration) -> (Option<Event>, bool) {
+    fn pop(&self, now: Instant, expiry: Duration) -> (Pop, bool) {
         let mut messages = lock(&self.messages);
+        if self.retired.load(Ordering::Relaxed) {
+            return (Pop::Retired, false);
+        }
         let expired = Self::prune(&mut messages, now, expiry);
-        (messages.pop_front().map(|(_, event)| event), expired)
+        let pop = match messages.pop_front() {
+            Some((_, event)) => Pop::Event(event),
+            None => Pop::Empty,
+        };
+        (pop, expired)
+    }
+
+    /// Drops the messages of a queue the layer no longer holds and wakes
+    /// its receiver, which then looks the channel up again.
+    fn retire(&self) {
+        let mut messages = lock(&self.messages);
+        self.retired.store(true, Ordering::Relaxed);
+        messages.clear();
+        drop(messages);
+        self.notify.notify_waiters();
     }
 }
 
@@ -202,6 +231,7 @@ impl Inner {
             capacity: self.config.capacities.for_channel(channel),
             messages: Mutex::new(VecDeque::new()),
             notify: Notify::new(),
+            retired: AtomicBool::new(false),
         });
         shard.insert(Arc::from(channel), queue.clone());
         queue
@@ -243,6 +273,27 @@ impl Inner {
             groups.remove(group);
         }
         live
+    }
+
+    /// Waits for the next event in `queue`, the queue of `channel`;
+    /// `None` if the queue was retired meanwhile.
+    async fn receive_from(&self, queue: &Queue, channel: &str) -> Option<Event> {
+        loop {
+            // Register for a wake-up before looking, so a push between the
+            // look and the wait is not missed.
+            let notified = queue.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let (pop, expired) = queue.pop(Instant::now(), self.config.expiry);
+            if expired {
+                self.remove_from_groups(channel);
+            }
+            match pop {
+                Pop::Event(event) => return Some(event),
+                Pop::Retired => return None,
+                Pop::Empty => notified.await,
+            }
+        }
     }
 
     /// How many channel queues are held, read or not.
@@ -314,21 +365,11 @@ impl ChannelLayer for InMemoryChannelLayer {
 
     async fn receive(&self, channel: &str) -> Result<Event, LayerError> {
         validate_channel_name(channel)?;
-        let queue = self.inner.queue(channel);
         loop {
-            // Register for a wake-up before looking, so a push between the
-            // look and the wait is not missed.
-            let notified = queue.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let (event, expired) = queue.pop(Instant::now(), self.inner.config.expiry);
-            if expired {
-                self.inner.remove_from_groups(channel);
-            }
-            if let Some(event) = event {
+            let queue = self.inner.queue(channel);
+            if let Some(event) = self.inner.receive_from(&queue, channel).await {
                 return Ok(event);
             }
-            notified.await;
         }
     }
 
@@ -378,7 +419,8 @@ impl ChannelLayer for InMemoryChannelLayer {
 
     async fn flush(&self) -> Result<(), LayerError> {
         for shard in &self.inner.channels {
-            lock(shard).clear();
+            let queues = std::mem::take(&mut *lock(shard));
+            queues.values().for_each(|queue| queue.retire());
         }
         for shard in &self.inner.groups {
             lock(shard).clear();
@@ -387,7 +429,10 @@ impl ChannelLayer for InMemoryChannelLayer {
     }
 
     async fn close_channel(&self, channel: &str) -> Result<(), LayerError> {
-        lock(&self.inner.channels[self.inner.shard(channel)]).remove(channel);
+        let queue = lock(&self.inner.channels[self.inner.shard(channel)]).remove(channel);
+        if let Some(queue) = queue {
+            queue.retire();
+        }
         Ok(())
     }
 }

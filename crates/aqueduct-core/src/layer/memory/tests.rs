@@ -543,6 +543,35 @@ async fn a_long_lived_receive_future_sees_every_message() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_receive_pending_across_flush_or_close_gets_later_messages() {
+    // Bug: flush and close_channel dropped the queue a pending receive waited
+    // on, so that receiver never saw another message.
+    type Removal = fn(InMemoryChannelLayer) -> futures_util::future::BoxFuture<'static, ()>;
+    let table: [(&str, Removal); 2] = [
+        ("flush", |layer| {
+            async move { layer.flush().await.unwrap() }.boxed()
+        }),
+        ("close_channel", |layer| {
+            async move { layer.close_channel("a").await.unwrap() }.boxed()
+        }),
+    ];
+    for (removal, remove) in table {
+        let layer = InMemoryChannelLayer::new();
+        let waiting = spawn_receiver(&layer, "a");
+        // The consumer loop's way: one future, polled now and then.
+        let mut long_lived = layer.receive("b");
+        assert!((&mut long_lived).now_or_never().is_none());
+        let_tasks_run().await;
+
+        remove(layer.clone()).await;
+        layer.send("a", event(1)).await.unwrap();
+        layer.send("b", event(2)).await.unwrap();
+        assert_eq!(number(&received(waiting).await), 1, "after {removal}");
+        assert_eq!(number(&within(long_lived).await), 2, "after {removal}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_sweep_frees_channels_nobody_reads() {
     let layer = InMemoryChannelLayer::new();
     layer.send("stale", event(1)).await.unwrap(); // sweep at t = 0
