@@ -1,7 +1,7 @@
 //! The in-memory channel layer: one process, no service to run.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -306,7 +306,8 @@ impl Inner {
         self.groups.iter().map(|shard| lock(shard).len()).sum()
     }
 
-    /// Frees channels nobody is reading once all their messages expired.
+    /// Frees channels nobody is reading once all their messages expired,
+    /// and group memberships past their expiry.
     /// Runs at most once per expiry period, from the send paths.
     fn maybe_sweep(&self) {
         let now = Instant::now();
@@ -317,7 +318,7 @@ impl Inner {
                 _ => *last = Some(now),
             }
         }
-        let mut expired_channels = Vec::new();
+        let mut expired_channels = HashSet::new();
         for shard in &self.channels {
             lock(shard).retain(|name, queue| {
                 // Someone else holds the queue: a reader is waiting on it or
@@ -327,13 +328,27 @@ impl Inner {
                 }
                 let mut messages = lock(&queue.messages);
                 if Queue::prune(&mut messages, now, self.config.expiry) {
-                    expired_channels.push(name.clone());
+                    expired_channels.insert(name.clone());
                 }
                 !messages.is_empty()
             });
         }
-        for channel in expired_channels {
-            self.remove_from_groups(&channel);
+        self.sweep_groups(now, &expired_channels);
+    }
+
+    /// Drops memberships past `group_expiry` and those of `expired_channels`
+    /// (see [`remove_from_groups`](Self::remove_from_groups)), then the
+    /// groups left empty. Without this, a group nobody sends to again would
+    /// hold its expired members forever.
+    fn sweep_groups(&self, now: Instant, expired_channels: &HashSet<Arc<str>>) {
+        let expiry = self.config.group_expiry;
+        for shard in &self.groups {
+            lock(shard).retain(|_, members| {
+                members.retain(|channel, added| {
+                    now - *added < expiry && !expired_channels.contains(channel)
+                });
+                !members.is_empty()
+            });
         }
     }
 }

@@ -318,6 +318,27 @@ async fn group_add_refreshes_membership() {
     assert_eq!(drain(&layer, "member"), [1]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_sweep_frees_expired_memberships_of_groups_nobody_sends_to() {
+    // Bug: an expired membership was only dropped by a group_send to its
+    // group, so groups nobody sent to again were held forever.
+    let layer = InMemoryChannelLayer::with_config(
+        InMemoryConfig::default().group_expiry(Duration::from_secs(10)),
+    );
+    layer.group_add("abandoned", "gone").await.unwrap();
+    layer.group_add("mixed", "gone").await.unwrap();
+    layer.send("other", event(0)).await.unwrap(); // sweep at t = 0
+    advance(Duration::from_secs(55)).await;
+    layer.group_add("mixed", "fresh").await.unwrap();
+    advance(Duration::from_secs(5)).await;
+    layer.send("other", event(0)).await.unwrap(); // sweep at t = 60
+
+    assert_eq!(layer.inner.group_count(), 1, "only \"mixed\" is left");
+    let report = layer.group_send("mixed", event(1)).await.unwrap();
+    assert_eq!(report.delivered, 1);
+    assert_eq!(drain(&layer, "fresh"), [1]);
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Op {
     Send,
