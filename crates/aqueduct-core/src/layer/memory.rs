@@ -1,9 +1,10 @@
 //! The in-memory channel layer: one process, no service to run.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -110,20 +111,34 @@ struct Inner {
     config: InMemoryConfig,
     hasher: RandomState,
     channels: [Mutex<HashMap<Arc<str>, Arc<Queue>>>; SHARDS],
-    groups: [Mutex<HashMap<String, HashMap<Arc<str>, Instant>>>; SHARDS],
+    groups: [Mutex<HashMap<String, Members>>; SHARDS],
     last_sweep: Mutex<Option<Instant>>,
 }
+
+/// A group's members, each with when it was last added.
+type Members = HashMap<Arc<str>, Instant>;
 
 struct Queue {
     capacity: usize,
     messages: Mutex<VecDeque<(Instant, Event)>>,
     notify: Notify,
+    /// Set, under the `messages` lock, once `flush` or `close_channel` took
+    /// the queue out of the layer: a receive still waiting on it must move
+    /// to the channel's new queue, or it would never see another message.
+    retired: AtomicBool,
 }
 
 /// What happened when a message was offered to a queue.
 enum Push {
     Queued,
     Full,
+}
+
+/// What a receiver found in a queue.
+enum Pop {
+    Event(Event),
+    Empty,
+    Retired,
 }
 
 impl Queue {
@@ -151,10 +166,27 @@ impl Queue {
         (Push::Queued, expired)
     }
 
-    fn pop(&self, now: Instant, expiry: Duration) -> (Option<Event>, bool) {
+    fn pop(&self, now: Instant, expiry: Duration) -> (Pop, bool) {
         let mut messages = lock(&self.messages);
+        if self.retired.load(Ordering::Relaxed) {
+            return (Pop::Retired, false);
+        }
         let expired = Self::prune(&mut messages, now, expiry);
-        (messages.pop_front().map(|(_, event)| event), expired)
+        let pop = match messages.pop_front() {
+            Some((_, event)) => Pop::Event(event),
+            None => Pop::Empty,
+        };
+        (pop, expired)
+    }
+
+    /// Drops the messages of a queue the layer no longer holds and wakes
+    /// its receiver, which then looks the channel up again.
+    fn retire(&self) {
+        let mut messages = lock(&self.messages);
+        self.retired.store(true, Ordering::Relaxed);
+        messages.clear();
+        drop(messages);
+        self.notify.notify_waiters();
     }
 }
 
@@ -199,6 +231,7 @@ impl Inner {
             capacity: self.config.capacities.for_channel(channel),
             messages: Mutex::new(VecDeque::new()),
             notify: Notify::new(),
+            retired: AtomicBool::new(false),
         });
         shard.insert(Arc::from(channel), queue.clone());
         queue
@@ -242,7 +275,39 @@ impl Inner {
         live
     }
 
-    /// Frees channels nobody is reading once all their messages expired.
+    /// Waits for the next event in `queue`, the queue of `channel`;
+    /// `None` if the queue was retired meanwhile.
+    async fn receive_from(&self, queue: &Queue, channel: &str) -> Option<Event> {
+        loop {
+            // Register for a wake-up before looking, so a push between the
+            // look and the wait is not missed.
+            let notified = queue.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let (pop, expired) = queue.pop(Instant::now(), self.config.expiry);
+            if expired {
+                self.remove_from_groups(channel);
+            }
+            match pop {
+                Pop::Event(event) => return Some(event),
+                Pop::Retired => return None,
+                Pop::Empty => notified.await,
+            }
+        }
+    }
+
+    /// How many channel queues are held, read or not.
+    fn channel_count(&self) -> usize {
+        self.channels.iter().map(|shard| lock(shard).len()).sum()
+    }
+
+    /// How many groups have at least one member entry, live or expired.
+    fn group_count(&self) -> usize {
+        self.groups.iter().map(|shard| lock(shard).len()).sum()
+    }
+
+    /// Frees channels nobody is reading once all their messages expired,
+    /// and group memberships past their expiry.
     /// Runs at most once per expiry period, from the send paths.
     fn maybe_sweep(&self) {
         let now = Instant::now();
@@ -253,7 +318,7 @@ impl Inner {
                 _ => *last = Some(now),
             }
         }
-        let mut expired_channels = Vec::new();
+        let mut expired_channels = HashSet::new();
         for shard in &self.channels {
             lock(shard).retain(|name, queue| {
                 // Someone else holds the queue: a reader is waiting on it or
@@ -263,13 +328,27 @@ impl Inner {
                 }
                 let mut messages = lock(&queue.messages);
                 if Queue::prune(&mut messages, now, self.config.expiry) {
-                    expired_channels.push(name.clone());
+                    expired_channels.insert(name.clone());
                 }
                 !messages.is_empty()
             });
         }
-        for channel in expired_channels {
-            self.remove_from_groups(&channel);
+        self.sweep_groups(now, &expired_channels);
+    }
+
+    /// Drops memberships past `group_expiry` and those of `expired_channels`
+    /// (see [`remove_from_groups`](Self::remove_from_groups)), then the
+    /// groups left empty. Without this, a group nobody sends to again would
+    /// hold its expired members forever.
+    fn sweep_groups(&self, now: Instant, expired_channels: &HashSet<Arc<str>>) {
+        let expiry = self.config.group_expiry;
+        for shard in &self.groups {
+            lock(shard).retain(|_, members| {
+                members.retain(|channel, added| {
+                    now - *added < expiry && !expired_channels.contains(channel)
+                });
+                !members.is_empty()
+            });
         }
     }
 }
@@ -301,21 +380,11 @@ impl ChannelLayer for InMemoryChannelLayer {
 
     async fn receive(&self, channel: &str) -> Result<Event, LayerError> {
         validate_channel_name(channel)?;
-        let queue = self.inner.queue(channel);
         loop {
-            // Register for a wake-up before looking, so a push between the
-            // look and the wait is not missed.
-            let notified = queue.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let (event, expired) = queue.pop(Instant::now(), self.inner.config.expiry);
-            if expired {
-                self.inner.remove_from_groups(channel);
-            }
-            if let Some(event) = event {
+            let queue = self.inner.queue(channel);
+            if let Some(event) = self.inner.receive_from(&queue, channel).await {
                 return Ok(event);
             }
-            notified.await;
         }
     }
 
@@ -365,7 +434,8 @@ impl ChannelLayer for InMemoryChannelLayer {
 
     async fn flush(&self) -> Result<(), LayerError> {
         for shard in &self.inner.channels {
-            lock(shard).clear();
+            let queues = std::mem::take(&mut *lock(shard));
+            queues.values().for_each(|queue| queue.retire());
         }
         for shard in &self.inner.groups {
             lock(shard).clear();
@@ -374,19 +444,23 @@ impl ChannelLayer for InMemoryChannelLayer {
     }
 
     async fn close_channel(&self, channel: &str) -> Result<(), LayerError> {
-        lock(&self.inner.channels[self.inner.shard(channel)]).remove(channel);
+        let queue = lock(&self.inner.channels[self.inner.shard(channel)]).remove(channel);
+        if let Some(queue) = queue {
+            queue.retire();
+        }
         Ok(())
     }
 }
 
 impl fmt::Debug for InMemoryChannelLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let channels: usize = self.inner.channels.iter().map(|s| lock(s).len()).sum();
-        let groups: usize = self.inner.groups.iter().map(|s| lock(s).len()).sum();
         f.debug_struct("InMemoryChannelLayer")
             .field("config", &self.inner.config)
-            .field("channels", &channels)
-            .field("groups", &groups)
+            .field("channels", &self.inner.channel_count())
+            .field("groups", &self.inner.group_count())
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests;
