@@ -263,3 +263,63 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// An example binary running as its own process.
+#[derive(Debug)]
+pub struct ExampleProcess {
+    child: std::process::Child,
+    /// The first line the example printed.
+    pub banner: String,
+}
+
+impl ExampleProcess {
+    /// Starts `binary` with `args` and `env`, and waits for its first line.
+    pub fn start(binary: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary)
+            .args(args)
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {binary}: {err}"));
+        let stdout = child.stdout.take().unwrap();
+        let mut banner = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut banner)
+            .expect("read the banner");
+        Self { child, banner }
+    }
+
+    /// The `host:port` in the banner's URL.
+    pub fn addr(&self) -> SocketAddr {
+        let start = self.banner.find("://").expect("a URL in the banner") + 3;
+        let rest = &self.banner[start..];
+        let end = rest.find('/').unwrap_or(rest.len());
+        rest[..end].trim().parse().expect("host:port in the banner")
+    }
+
+    /// Sends SIGTERM and returns whether the process exited successfully.
+    pub fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the example did not exit within 5 s of SIGTERM");
+    }
+}
+
+impl Drop for ExampleProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -60,3 +60,18 @@ impl Config {
             .max_frame_size(Some(self.max_frame_size))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_keep_idle_connections_small_and_match_daphne_limits() {
+        let ws = Config::default().websocket();
+        // Regression guard: tungstenite's own default is 128 KiB per connection.
+        assert!(ws.read_buffer_size <= 4 << 10, "{}", ws.read_buffer_size);
+        assert_eq!(ws.write_buffer_size, 0);
+        assert_eq!(ws.max_message_size, Some(1 << 20));
+        assert_eq!(ws.max_frame_size, Some(1 << 20));
+    }
+}
