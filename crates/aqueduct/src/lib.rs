@@ -43,6 +43,18 @@ pub use async_trait::async_trait;
 /// The `http` crate, for status codes and headers.
 pub use http;
 
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/routing.md")]
+struct RoutingDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/server.md")]
+struct ServerDoctests;
+
 /// What nearly every aqueduct application needs: `use aqueduct::prelude::*;`.
 pub mod prelude {
     #[doc(no_inline)]
