@@ -8,6 +8,7 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
         .init();
 
     let addr = addr_from_args("127.0.0.1:8000");
