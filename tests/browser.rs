@@ -18,16 +18,18 @@ async fn pages_chat_within_a_room_and_survive_a_cut() {
     if !service_available("Chromium (/usr/bin/chromium)", Path::new(CHROMIUM).exists()) {
         return;
     }
+    let profile = std::env::temp_dir().join(format!("aqueduct-chromium-{}", std::process::id()));
     // A browser step that never answers must fail the test, not hang CI.
-    tokio::time::timeout(Duration::from_secs(120), chat_in_the_browser())
-        .await
-        .expect("the browser scenario did not finish in 120 s");
+    let finished =
+        tokio::time::timeout(Duration::from_secs(120), chat_in_the_browser(&profile)).await;
+    let _ = std::fs::remove_dir_all(&profile);
+    finished.expect("the browser scenario did not finish in 120 s");
 }
 
-async fn chat_in_the_browser() {
+async fn chat_in_the_browser(profile: &Path) {
     let server = TestServer::start(example_chat::app()).await;
     let addr = server.addr();
-    let (mut browser, driver) = launch().await;
+    let (mut browser, driver) = launch(profile).await;
 
     // The index page sends a visitor to the room they name.
     let index = browser.new_page(server.http("/chat/")).await.unwrap();
@@ -92,11 +94,10 @@ async fn chat_in_the_browser() {
     server.shutdown().await;
 }
 
-async fn launch() -> (Browser, tokio::task::JoinHandle<()>) {
-    let profile = std::env::temp_dir().join(format!("aqueduct-chromium-{}", std::process::id()));
+async fn launch(profile: &Path) -> (Browser, tokio::task::JoinHandle<()>) {
     let config = BrowserConfig::builder()
         .chrome_executable(CHROMIUM)
-        .user_data_dir(&profile)
+        .user_data_dir(profile)
         .no_sandbox()
         // Without these Chromium reaches for Google's services at start,
         // which a closed network refuses noisily.
