@@ -110,7 +110,7 @@ impl Scope {
             path,
             raw_path,
             query_string: parts.uri.query().unwrap_or_default().to_owned(),
-            headers: parts.headers.clone(),
+            headers: own_headers(&parts.headers),
             client: None,
             server: None,
             subprotocols,
@@ -230,6 +230,22 @@ impl Scope {
     pub fn set_channel_layer(&mut self, layer: Option<Arc<dyn ChannelLayer>>) {
         self.channel_layer = layer;
     }
+}
+
+/// Copies header values into allocations of their own.
+///
+/// hyper hands out header values as slices of its 8 KiB read buffer; a
+/// scope that kept those slices would keep the whole buffer alive for as
+/// long as the WebSocket stays open.
+fn own_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut copy =
+            http::HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        owned.append(name.clone(), copy);
+    }
+    owned
 }
 
 impl fmt::Debug for Scope {
