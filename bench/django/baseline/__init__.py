@@ -1,0 +1,1 @@
+"""A minimal Django Channels project: the baseline aqueduct is measured against."""

@@ -1,0 +1,3 @@
+"""No HTTP pages: every HTTP request gets Django's 404."""
+
+urlpatterns = []
