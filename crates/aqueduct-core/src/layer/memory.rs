@@ -4,7 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -112,7 +112,39 @@ struct Inner {
     hasher: RandomState,
     channels: [Mutex<HashMap<Arc<str>, Arc<Queue>>>; SHARDS],
     groups: [Mutex<HashMap<String, Members>>; SHARDS],
-    last_sweep: Mutex<Option<Instant>>,
+    sweeps: SweepClock,
+}
+
+/// When the next sweep is due, readable without a lock: every send asks.
+struct SweepClock {
+    epoch: Instant,
+    /// Milliseconds after `epoch` at which the next sweep may run.
+    next_ms: AtomicU64,
+}
+
+impl Default for SweepClock {
+    fn default() -> Self {
+        Self {
+            epoch: Instant::now(),
+            next_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+impl SweepClock {
+    /// Returns whether the caller should sweep now; only one caller per
+    /// period is told yes.
+    fn claim(&self, now: Instant, period: Duration) -> bool {
+        let now_ms = now.saturating_duration_since(self.epoch).as_millis() as u64;
+        let due = self.next_ms.load(Ordering::Relaxed);
+        if now_ms < due {
+            return false;
+        }
+        let next = now_ms.saturating_add(period.as_millis() as u64);
+        self.next_ms
+            .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
 }
 
 /// A group's members, each with when it was last added.
@@ -311,12 +343,8 @@ impl Inner {
     /// Runs at most once per expiry period, from the send paths.
     fn maybe_sweep(&self) {
         let now = Instant::now();
-        {
-            let mut last = lock(&self.last_sweep);
-            match *last {
-                Some(at) if now - at < self.config.expiry => return,
-                _ => *last = Some(now),
-            }
+        if !self.sweeps.claim(now, self.config.expiry) {
+            return;
         }
         let mut expired_channels = HashSet::new();
         for shard in &self.channels {
