@@ -1,0 +1,145 @@
+//! The generator's WebSocket clients: connecting many, reading data frames,
+//! closing cleanly.
+
+use std::time::Duration;
+
+use futures_util::{StreamExt, stream};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::error::Error;
+use crate::progress::Progress;
+use crate::serving::websocket_config;
+
+/// One client connection.
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long a close handshake may take before the socket is just dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens one WebSocket to `url`, with `TCP_NODELAY` and the servers' small
+/// buffers.
+pub(crate) async fn connect(url: &str) -> Result<Socket, String> {
+    tokio_tungstenite::connect_async_with_config(url, Some(websocket_config()), true)
+        .await
+        .map(|(socket, _response)| socket)
+        .map_err(|err| err.to_string())
+}
+
+/// Opens and closes one connection, to fail early and clearly when nothing
+/// listens at `url`.
+pub(crate) async fn probe(url: &str) -> Result<(), Error> {
+    let socket = connect(url).await.map_err(|reason| Error::Unreachable {
+        url: url.to_owned(),
+        reason,
+    })?;
+    close(socket).await;
+    Ok(())
+}
+
+/// The connections that opened, and what became of the rest.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    pub(crate) sockets: Vec<Socket>,
+    pub(crate) failures: usize,
+    pub(crate) first_error: Option<String>,
+}
+
+/// Opens a connection to each of `urls`, at most `concurrency` handshakes
+/// at a time, reporting progress on stderr under `label`.
+pub(crate) async fn connect_many(label: &str, urls: Vec<String>, concurrency: usize) -> Opened {
+    let progress = Progress::start(format!("{label}: connected"), urls.len() as u64);
+    let results: Vec<_> = stream::iter(urls)
+        .map(|url| {
+            let progress = &progress;
+            async move {
+                let result = connect(&url).await;
+                progress.step();
+                result
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut opened = Opened {
+        sockets: Vec::with_capacity(results.len()),
+        failures: 0,
+        first_error: None,
+    };
+    for result in results {
+        match result {
+            Ok(socket) => opened.sockets.push(socket),
+            Err(err) => {
+                opened.failures += 1;
+                opened.first_error.get_or_insert(err);
+            }
+        }
+    }
+    opened
+}
+
+/// The next text or binary message, or `None` once the connection is over.
+/// tungstenite answers pings by itself; pongs are of no interest.
+pub(crate) async fn next_data(socket: &mut Socket) -> Option<Message> {
+    loop {
+        match socket.next().await? {
+            Ok(message @ (Message::Text(_) | Message::Binary(_))) => return Some(message),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Closes `socket` with a close handshake, waiting a bounded time for the
+/// server's half. Returns whether the handshake completed.
+pub(crate) async fn close(mut socket: Socket) -> bool {
+    let handshake = async {
+        socket.close(None).await.ok()?;
+        while let Some(frame) = socket.next().await {
+            frame.ok()?;
+        }
+        Some(())
+    };
+    matches!(
+        tokio::time::timeout(CLOSE_TIMEOUT, handshake).await,
+        Ok(Some(()))
+    )
+}
+
+/// `url` with its last path segment replaced by `r<index>`: the room of
+/// connection `index` when a chat route is used as echo.
+pub(crate) fn room_url(url: &str, index: usize) -> String {
+    let base = url.trim_end_matches('/');
+    let base = base.rsplit_once('/').map_or(base, |(base, _room)| base);
+    format!("{base}/r{index}/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_urls() {
+        let cases = [
+            (
+                "ws://127.0.0.1:1/ws/chat/bench/",
+                0,
+                "ws://127.0.0.1:1/ws/chat/r0/",
+            ),
+            (
+                "ws://127.0.0.1:1/ws/chat/r/",
+                17,
+                "ws://127.0.0.1:1/ws/chat/r17/",
+            ),
+            (
+                "ws://127.0.0.1:1/ws/chat/x",
+                2,
+                "ws://127.0.0.1:1/ws/chat/r2/",
+            ),
+        ];
+        for (url, index, expected) in cases {
+            assert_eq!(room_url(url, index), expected, "{url}");
+        }
+    }
+}

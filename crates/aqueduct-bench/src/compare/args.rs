@@ -1,0 +1,100 @@
+//! The options of `compare`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// The targets of issue 3, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// Echo on `/ws/echo/`: aqueduct against bench-raw-echo.
+    A,
+    /// The chat route used as echo, one room per connection: aqueduct
+    /// against bench-raw-room.
+    B,
+    /// Fan-out to one room at rising subscriber counts: aqueduct against
+    /// bench-raw-room.
+    C,
+    /// Memory per idle connection, then the most connections aqueduct holds.
+    D,
+    /// Handshakes per second.
+    E,
+    /// Memory after many connect-and-close cycles.
+    F,
+}
+
+/// Options of `compare`: run every target of issue 3 against fresh servers.
+///
+/// Every figure has a default (shrunk about tenfold by `--quick`) that its
+/// own option overrides.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Shrink durations and counts about tenfold, for a smoke run.
+    #[arg(long)]
+    pub quick: bool,
+    /// Directory of bench-aqueduct, bench-raw-echo and bench-raw-room
+    /// [default: the directory of this executable].
+    #[arg(long)]
+    pub bin_dir: Option<PathBuf>,
+    /// Runs of each throughput target (a, b, e) whose median is reported
+    /// [default: 3, or 1 with --quick].
+    #[arg(long)]
+    pub repeat: Option<usize>,
+    /// Command that serves Django Channels on `{addr}` (HOST:PORT) and
+    /// prints `listening on HOST:PORT`, e.g. "bench/django/serve.sh {addr}";
+    /// adds Django to targets a, b and c.
+    #[arg(long)]
+    pub django_cmd: Option<String>,
+    /// Targets to run, e.g. `a,c` [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Target>,
+
+    /// a, b: connections [default: 64].
+    #[arg(long)]
+    pub echo_connections: Option<usize>,
+    /// a, b: payload bytes [default: 32].
+    #[arg(long)]
+    pub echo_size: Option<usize>,
+    /// a, b: seconds measured [default: 10, quick 1].
+    #[arg(long)]
+    pub echo_duration: Option<f64>,
+    /// a, b: seconds of warm-up [default: 2, quick 0.2].
+    #[arg(long)]
+    pub echo_warmup: Option<f64>,
+    /// c: subscriber counts [default: 1000,2000,5000,10000; quick 100,200,500,1000].
+    #[arg(long, value_delimiter = ',')]
+    pub fanout_subscribers: Vec<usize>,
+    /// c: messages per second [default: 20].
+    #[arg(long)]
+    pub fanout_rate: Option<f64>,
+    /// c: seconds of publishing [default: 10, quick 1].
+    #[arg(long)]
+    pub fanout_duration: Option<f64>,
+    /// c: bytes per message [default: 32].
+    #[arg(long)]
+    pub fanout_size: Option<usize>,
+    /// d: idle connections compared [default: 10000, quick 1000].
+    #[arg(long)]
+    pub idle_connections: Option<usize>,
+    /// d: connections aqueduct is then asked to hold [default: 19000, quick 1900].
+    #[arg(long)]
+    pub idle_max_connections: Option<usize>,
+    /// d: seconds to hold before measuring [default: 5, quick 0.5].
+    #[arg(long)]
+    pub idle_hold: Option<f64>,
+    /// e: handshakes [default: 10000, quick 1000].
+    #[arg(long)]
+    pub connect_count: Option<u64>,
+    /// d, e, f: handshakes in flight at once [default: 64].
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// f: connect-and-close cycles [default: 100000, quick 10000].
+    #[arg(long)]
+    pub churn_cycles: Option<u64>,
+    /// f: warm-up cycles before the first reading [default: 5000, quick 500].
+    #[arg(long)]
+    pub churn_warmup: Option<u64>,
+    /// f: seconds to settle before each reading [default: 3, quick 1].
+    #[arg(long)]
+    pub churn_settle: Option<f64>,
+}

@@ -1,0 +1,172 @@
+//! The targets of issue 3, each a set of runs on fresh servers that ends in
+//! rows of the table. Every pairing runs the baseline first, then aqueduct.
+
+use serde_json::{Map, Value};
+
+use super::harness::{Harness, Server};
+use super::plan::Plan;
+use super::table::Trio;
+use crate::cli::Command;
+use crate::scenario::{ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs};
+
+const ECHO_FIGURES: &[&str] = &["msgs_per_sec", "p50_us", "p99_us", "errors"];
+
+/// a. Echo on `/ws/echo/`.
+pub(super) async fn echo(harness: &mut Harness, plan: &Plan) {
+    let servers = harness.servers(Server::RawEcho);
+    let job = |process: &_| Command::Echo(echo_args(plan, process, false));
+    let trio = harness.repeated("a echo", &servers, plan.repeat, job).await;
+    harness.table.add("a echo", "raw-echo", &trio, ECHO_FIGURES);
+}
+
+/// b. The chat route as echo, one room per connection, so every message
+/// goes through a group send.
+pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
+    let servers = harness.servers(Server::RawRoom);
+    let job = |process: &_| Command::Echo(echo_args(plan, process, true));
+    let trio = harness
+        .repeated("b chat as echo", &servers, plan.repeat, job)
+        .await;
+    harness
+        .table
+        .add("b chat as echo", "raw-room", &trio, ECHO_FIGURES);
+}
+
+fn echo_args(plan: &Plan, process: &crate::servers::ServerProcess, rooms: bool) -> EchoArgs {
+    EchoArgs {
+        url: process.url(if rooms { "/ws/chat/r/" } else { "/ws/echo/" }),
+        connections: plan.echo_connections,
+        size: plan.echo_size,
+        duration: plan.echo_duration,
+        warmup: plan.echo_warmup,
+        room_per_connection: rooms,
+    }
+}
+
+/// c. Fan-out to one room at each subscriber count; returns, by server, the
+/// first count it did not keep up with (`null` if it kept up with all).
+/// Django stops climbing at its first failure; the others run every count.
+pub(super) async fn fanout(harness: &mut Harness, plan: &Plan) -> Value {
+    let mut servers = harness.servers(Server::RawRoom);
+    let mut first_failure: Map<String, Value> = servers
+        .iter()
+        .map(|server| (server.label().to_owned(), Value::Null))
+        .collect();
+    for &subscribers in &plan.fanout_subscribers {
+        let target = format!("c fanout {subscribers}");
+        let job = |process: &crate::servers::ServerProcess| {
+            Command::Fanout(FanoutArgs {
+                url: process.url("/ws/chat/bench/"),
+                subscribers,
+                rate: plan.fanout_rate,
+                duration: plan.fanout_duration,
+                size: plan.fanout_size,
+                drain: plan.fanout_drain,
+            })
+        };
+        let trio = harness.repeated(&target, &servers, 1, job).await;
+        let figures = [
+            "deliveries_per_sec",
+            "lost",
+            "p99_us",
+            "last_p99_us",
+            "keeps_up",
+        ];
+        harness.table.add(&target, "raw-room", &trio, &figures);
+        for server in servers.clone() {
+            let report = trio.of(server);
+            let kept_up = report.and_then(|report| report.get("keeps_up")?.as_bool());
+            let first = first_failure.entry(server.label()).or_insert(Value::Null);
+            if kept_up != Some(true) && first.is_null() {
+                *first = subscribers.into();
+                if server == Server::Django {
+                    servers.retain(|&server| server != Server::Django);
+                }
+            }
+        }
+    }
+    Value::Object(first_failure)
+}
+
+/// d. Memory per idle connection, then whether aqueduct holds the most
+/// connections asked for; returns that answer if the run happened.
+pub(super) async fn idle(harness: &mut Harness, plan: &Plan) -> Option<bool> {
+    let idle = |connections| {
+        move |process: &crate::servers::ServerProcess| {
+            Command::Idle(IdleArgs {
+                url: process.url("/ws/echo/"),
+                connections,
+                pid: process.pid(),
+                hold: plan.idle_hold,
+                concurrency: plan.concurrency,
+            })
+        }
+    };
+    let count = plan.idle_connections;
+    let target = format!("d idle {count}");
+    let servers = [Server::RawEcho, Server::Aqueduct];
+    let trio = harness.repeated(&target, &servers, 1, idle(count)).await;
+    let figures = [
+        "kib_per_connection",
+        "rss_before_kib",
+        "rss_after_kib",
+        "connections_open",
+    ];
+    harness.table.add(&target, "raw-echo", &trio, &figures);
+
+    let most = plan.idle_max_connections;
+    let target = format!("d idle {most}");
+    eprintln!("== {target} on aqueduct");
+    let held = harness.run(&target, Server::Aqueduct, idle(most)).await;
+    let all_held = held
+        .as_ref()
+        .and_then(|report| report.get("all_held")?.as_bool());
+    let trio = Trio {
+        aqueduct: held,
+        ..Trio::default()
+    };
+    let figures = ["connections_open", "all_held", "kib_per_connection"];
+    harness.table.add(&target, "-", &trio, &figures);
+    all_held
+}
+
+/// e. Handshakes per second.
+pub(super) async fn connect(harness: &mut Harness, plan: &Plan) {
+    let job = |process: &crate::servers::ServerProcess| {
+        Command::Connect(ConnectArgs {
+            url: process.url("/ws/echo/"),
+            count: plan.connect_count,
+            concurrency: plan.concurrency,
+        })
+    };
+    let target = format!("e connect {}", plan.connect_count);
+    let servers = [Server::RawEcho, Server::Aqueduct];
+    let trio = harness.repeated(&target, &servers, plan.repeat, job).await;
+    let figures = ["handshakes_per_sec", "p50_us", "p99_us", "failures"];
+    harness.table.add(&target, "raw-echo", &trio, &figures);
+}
+
+/// f. Memory after many connect-and-close cycles; the raw server's figure
+/// is for reference.
+pub(super) async fn churn(harness: &mut Harness, plan: &Plan) {
+    let job = |process: &crate::servers::ServerProcess| {
+        Command::Churn(ChurnArgs {
+            url: process.url("/ws/echo/"),
+            cycles: plan.churn_cycles,
+            warmup_cycles: plan.churn_warmup,
+            concurrency: plan.concurrency,
+            pid: process.pid(),
+            settle: plan.churn_settle,
+        })
+    };
+    let target = format!("f churn {}", plan.churn_cycles);
+    let servers = [Server::RawEcho, Server::Aqueduct];
+    let trio = harness.repeated(&target, &servers, 1, job).await;
+    let figures = [
+        "rss_before_kib",
+        "rss_after_kib",
+        "rss_change_pct",
+        "failures",
+    ];
+    harness.table.add(&target, "raw-echo", &trio, &figures);
+}

@@ -1,0 +1,38 @@
+//! Load generator and no-framework baselines for measuring aqueduct.
+//!
+//! Four binaries share this library:
+//!
+//! - `bench-aqueduct`, the system under test: the echo and chat examples
+//!   behind one [`UrlRouter`](aqueduct::UrlRouter) with an in-memory layer;
+//! - `bench-raw-echo`, an echo server on tokio-tungstenite alone;
+//! - `bench-raw-room`, a chat room server on hyper and hyper-tungstenite
+//!   alone, the fair baseline for aqueduct's group fan-out;
+//! - `aqueduct-bench`, the load generator, whose `compare` subcommand runs
+//!   every target of issue 3 against fresh servers.
+//!
+//! Build with `cargo build --release -p aqueduct-bench`, then run
+//! `target/release/aqueduct-bench compare --quick` for a smoke run.
+//!
+//! Every server prints one line, `listening on HOST:PORT`, once it accepts
+//! connections, and every run of the generator prints one line of JSON.
+
+mod cli;
+mod client;
+mod compare;
+mod error;
+mod limits;
+mod progress;
+mod report;
+mod rss;
+mod scenario;
+mod servers;
+mod stats;
+
+pub mod raw;
+pub mod serving;
+
+pub use cli::{Cli, Command};
+pub use compare::{CompareArgs, Target};
+pub use error::Error;
+pub use limits::raise_nofile_limit;
+pub use scenario::{ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs};

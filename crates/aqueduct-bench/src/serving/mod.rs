@@ -1,0 +1,12 @@
+//! What the three servers under test share: their command line, their
+//! WebSocket settings, their ready line and their process setup.
+
+mod args;
+mod config;
+mod ready;
+mod setup;
+
+pub use args::ServerArgs;
+pub use config::websocket_config;
+pub use ready::{announce, parse_ready_line};
+pub use setup::{init_logging, terminated};
