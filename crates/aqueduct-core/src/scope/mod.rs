@@ -44,7 +44,12 @@ pub enum ScopeKind {
 /// assert_eq!(scope.subprotocols(), ["chat.v2", "chat.v1"]);
 /// ```
 #[derive(Clone)]
-pub struct Scope {
+pub struct Scope(Box<Fields>);
+
+/// Boxed so that moving a scope through routers, and keeping it in every
+/// connection's futures, costs one pointer instead of some 400 bytes each.
+#[derive(Clone)]
+struct Fields {
     kind: ScopeKind,
     method: Method,
     scheme: &'static str,
@@ -103,7 +108,7 @@ impl Scope {
             (ScopeKind::Websocket, false) => "ws",
             (ScopeKind::Websocket, true) => "wss",
         };
-        Self {
+        Self(Box::new(Fields {
             kind,
             method: parts.method.clone(),
             scheme,
@@ -118,117 +123,117 @@ impl Scope {
             path_remaining: None,
             extensions: Extensions::new(),
             channel_layer: None,
-        }
+        }))
     }
 
     /// Sets the client's and the server's socket addresses.
     pub fn with_addrs(mut self, client: Option<SocketAddr>, server: Option<SocketAddr>) -> Self {
-        self.client = client;
-        self.server = server;
+        self.0.client = client;
+        self.0.server = server;
         self
     }
 
     /// The kind of connection.
     pub fn kind(&self) -> ScopeKind {
-        self.kind
+        self.0.kind
     }
 
     /// The request method (`GET` for every WebSocket handshake).
     pub fn method(&self) -> &Method {
-        &self.method
+        &self.0.method
     }
 
     /// `http`, `https`, `ws` or `wss`.
     pub fn scheme(&self) -> &str {
-        self.scheme
+        self.0.scheme
     }
 
     /// The request path, percent-decoded, with its leading `/`.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.0.path
     }
 
     /// The request path exactly as the client sent it.
     pub fn raw_path(&self) -> &str {
-        &self.raw_path
+        &self.0.raw_path
     }
 
     /// The query string without the `?`, still percent-encoded.
     pub fn query_string(&self) -> &str {
-        &self.query_string
+        &self.0.query_string
     }
 
     /// The request headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.0.headers
     }
 
     /// The client's address, when the driver knows it.
     pub fn client(&self) -> Option<SocketAddr> {
-        self.client
+        self.0.client
     }
 
     /// The server's address, when the driver knows it.
     pub fn server(&self) -> Option<SocketAddr> {
-        self.server
+        self.0.server
     }
 
     /// The subprotocols the client offered, in its order of preference.
     pub fn subprotocols(&self) -> &[String] {
-        &self.subprotocols
+        &self.0.subprotocols
     }
 
     /// The text of the URL parameter `name` captured by the router.
     ///
     /// Channels: `self.scope["url_route"]["kwargs"]["room_name"]`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.get(name)
+        self.0.params.get(name)
     }
 
     /// The value of the `<int:name>` URL parameter.
     pub fn param_int(&self, name: &str) -> Option<i64> {
-        self.params.get_int(name)
+        self.0.params.get_int(name)
     }
 
     /// All URL parameters captured by the routers.
     pub fn params(&self) -> &UrlParams {
-        &self.params
+        &self.0.params
     }
 
     /// The URL parameters, for routers to add to.
     pub fn params_mut(&mut self) -> &mut UrlParams {
-        &mut self.params
+        &mut self.0.params
     }
 
     /// The part of the path an outer router left for a nested one to match,
     /// without a leading `/`. `None` before any router has matched.
     pub fn path_remaining(&self) -> Option<&str> {
-        self.path_remaining.as_deref()
+        self.0.path_remaining.as_deref()
     }
 
     /// Sets the part of the path left for a nested router.
     pub fn set_path_remaining(&mut self, rest: Option<String>) {
-        self.path_remaining = rest;
+        self.0.path_remaining = rest;
     }
 
     /// Typed values added by middleware (a user, a session).
     pub fn extensions(&self) -> &Extensions {
-        &self.extensions
+        &self.0.extensions
     }
 
     /// Typed values, for middleware to add to.
     pub fn extensions_mut(&mut self) -> &mut Extensions {
-        &mut self.extensions
+        &mut self.0.extensions
     }
 
     /// The channel layer this application talks through, if one is configured.
     pub fn channel_layer(&self) -> Option<&Arc<dyn ChannelLayer>> {
-        self.channel_layer.as_ref()
+        self.0.channel_layer.as_ref()
     }
 
     /// Sets the channel layer; done by `ProtocolTypeRouter` and the test communicator.
     pub fn set_channel_layer(&mut self, layer: Option<Arc<dyn ChannelLayer>>) {
-        self.channel_layer = layer;
+        self.0.channel_layer = layer;
     }
 }
 
@@ -251,13 +256,13 @@ fn own_headers(headers: &HeaderMap) -> HeaderMap {
 impl fmt::Debug for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
-            .field("kind", &self.kind)
-            .field("path", &self.path)
-            .field("query_string", &self.query_string)
-            .field("client", &self.client)
-            .field("subprotocols", &self.subprotocols)
-            .field("params", &self.params)
-            .field("channel_layer", &self.channel_layer.is_some())
+            .field("kind", &self.0.kind)
+            .field("path", &self.0.path)
+            .field("query_string", &self.0.query_string)
+            .field("client", &self.0.client)
+            .field("subprotocols", &self.0.subprotocols)
+            .field("params", &self.0.params)
+            .field("channel_layer", &self.0.channel_layer.is_some())
             .finish_non_exhaustive()
     }
 }
