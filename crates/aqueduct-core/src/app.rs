@@ -1,5 +1,7 @@
 //! Applications: what the server and the test communicator drive.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -42,9 +44,25 @@ pub trait WebsocketApp: Send + Sync + 'static {
 /// A shared, type-erased WebSocket application.
 pub type BoxWebsocketApp = Arc<dyn WebsocketApp>;
 
-#[async_trait]
+/// The future [`WebsocketApp::call`] returns once `async_trait` has boxed it.
+///
+/// An application that only picks another one (a router, a middleware that
+/// edits the scope) can implement `call` as a plain `fn` returning the inner
+/// application's future: the connection's task then stays one future deep
+/// however many routers it crossed, which saves memory on every connection
+/// and a dynamic call on every wake-up.
+pub type AppFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
 impl WebsocketApp for Arc<dyn WebsocketApp> {
-    async fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) {
-        (**self).call(scope, io).await;
+    fn call<'life0, 'async_trait>(
+        &'life0 self,
+        scope: Scope,
+        io: Box<dyn WebsocketIo>,
+    ) -> AppFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).call(scope, io)
     }
 }

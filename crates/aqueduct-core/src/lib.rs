@@ -24,7 +24,7 @@ mod layer;
 mod message;
 mod scope;
 
-pub use app::{BoxWebsocketApp, WebsocketApp};
+pub use app::{AppFuture, BoxWebsocketApp, WebsocketApp};
 pub use body::{Body, BoxError};
 pub use close::{CloseCode, CloseFrame};
 pub use consumer::{Context, WebsocketConsumer};

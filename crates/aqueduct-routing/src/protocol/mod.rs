@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use ::http::{Request, Response};
 use aqueduct_core::{
-    Body, BoxError, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
+    AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
 };
-use async_trait::async_trait;
 use bytes::Bytes;
 use tower::Service;
 
@@ -149,18 +148,27 @@ impl ProtocolTypeRouter {
     }
 }
 
-#[async_trait]
+// Not `async fn`: the websocket arm's own future is the connection's
+// task (see `AppFuture`).
 impl WebsocketApp for ProtocolTypeRouter {
-    async fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) {
+    fn call<'life0, 'async_trait>(
+        &'life0 self,
+        mut scope: Scope,
+        io: Box<dyn WebsocketIo>,
+    ) -> AppFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
         let Some(app) = &self.websocket else {
             tracing::info!(path = %scope.path(), "no websocket application; refusing with 404");
             let body = "No WebSocket application is configured.".to_owned();
-            return deny_not_found(io, body).await;
+            return Box::pin(deny_not_found(io, body));
         };
         if let Some(layer) = &self.channel_layer {
             scope.set_channel_layer(Some(layer.clone()));
         }
-        app.call(scope, io).await;
+        app.call(scope, io)
     }
 }
 

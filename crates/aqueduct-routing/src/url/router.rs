@@ -3,8 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use aqueduct_core::{BoxWebsocketApp, Param, Scope, WebsocketApp, WebsocketIo};
-use async_trait::async_trait;
+use aqueduct_core::{AppFuture, BoxWebsocketApp, Param, Scope, WebsocketApp, WebsocketIo};
 
 use super::pattern::Pattern;
 use super::shape::Shape;
@@ -257,20 +256,29 @@ fn strip_slash(path: &str) -> &str {
     path.strip_prefix('/').unwrap_or(path)
 }
 
-#[async_trait]
+// Not `async fn`: handing back the matched application's own future keeps
+// the connection's task one future deep (see `AppFuture`).
 impl WebsocketApp for UrlRouter {
-    async fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) {
+    fn call<'life0, 'async_trait>(
+        &'life0 self,
+        mut scope: Scope,
+        io: Box<dyn WebsocketIo>,
+    ) -> AppFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
         let path = strip_slash(scope.path_remaining().unwrap_or(scope.path()));
         let Some(Found { app, params, rest }) = self.find(path) else {
             tracing::info!(path = %scope.path(), "no route matches the path; refusing with 404");
             let body = format!("No route found for path {:?}.", scope.path());
-            return deny_not_found(io, body).await;
+            return Box::pin(deny_not_found(io, body));
         };
         scope.params_mut().extend(params);
         // Channels sets `path_remaining` to what the route left: nothing
         // for an endpoint, the rest for a mounted application.
         scope.set_path_remaining(Some(rest));
-        app.call(scope, io).await;
+        app.call(scope, io)
     }
 }
 

@@ -1,4 +1,5 @@
 use aqueduct_core::{Context, Message, Outbound, Result, WebsocketConsumer};
+use async_trait::async_trait;
 use http::StatusCode;
 
 use super::*;
