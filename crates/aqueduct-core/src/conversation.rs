@@ -147,6 +147,10 @@ impl std::error::Error for ConnectionClosed {}
 /// `recv` reports the disconnect. Both must be cancel-safe: an application
 /// waits on `recv` and on its channel layer at once and drops whichever
 /// loses.
+///
+/// There is deliberately no impl for `Box<T>`: method calls on a
+/// `Box<dyn WebsocketIo>` then reach the driver's own impl, instead of
+/// boxing every `recv` future twice on every connection.
 #[async_trait]
 pub trait WebsocketIo: Send {
     /// Waits for the next event from the client.
@@ -154,15 +158,4 @@ pub trait WebsocketIo: Send {
 
     /// Carries out one action.
     async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed>;
-}
-
-#[async_trait]
-impl<T: WebsocketIo + ?Sized> WebsocketIo for Box<T> {
-    async fn recv(&mut self) -> Inbound {
-        (**self).recv().await
-    }
-
-    async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed> {
-        (**self).send(action).await
-    }
 }
