@@ -38,7 +38,7 @@ pub struct Context {
     scope: Scope,
     io: Box<dyn WebsocketIo>,
     layer: Option<Arc<dyn ChannelLayer>>,
-    channel_name: Option<String>,
+    channel_name: Option<Arc<str>>,
     state: State,
     groups: Vec<String>,
 }
@@ -48,7 +48,7 @@ impl Context {
         scope: Scope,
         io: Box<dyn WebsocketIo>,
         layer: Option<Arc<dyn ChannelLayer>>,
-        channel_name: Option<String>,
+        channel_name: Option<Arc<str>>,
     ) -> Self {
         Self {
             scope,
@@ -219,6 +219,14 @@ impl Context {
 
     pub(crate) fn state(&self) -> State {
         self.state
+    }
+
+    /// The layer and the channel name, shared, for the run loop to hold
+    /// while it lends the context to hooks.
+    pub(crate) fn layer_and_channel_arcs(
+        &self,
+    ) -> (Option<Arc<dyn ChannelLayer>>, Option<Arc<str>>) {
+        (self.layer.clone(), self.channel_name.clone())
     }
 
     pub(crate) fn joined_groups(&mut self) -> Vec<String> {

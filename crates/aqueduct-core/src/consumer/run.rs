@@ -2,8 +2,11 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::Poll;
 
 use futures_util::FutureExt;
 use tracing::Instrument;
@@ -16,66 +19,21 @@ use crate::event::Event;
 use crate::layer::{ChannelLayer, LayerError};
 use crate::scope::Scope;
 
+const INTERNAL: http::StatusCode = http::StatusCode::INTERNAL_SERVER_ERROR;
+
 type Receiving<'a> = Pin<Box<dyn Future<Output = Result<Event, LayerError>> + Send + 'a>>;
 
 /// Runs `consumer` over `io` from the handshake to the end of the connection.
-async fn run<C: WebsocketConsumer>(mut consumer: C, scope: Scope, mut io: Box<dyn WebsocketIo>) {
-    match io.recv().await {
-        Inbound::Connect => {}
-        // The client left before the application started: nothing to run.
-        Inbound::Disconnect(_) => return,
-        Inbound::Receive(_) => {
-            tracing::error!("driver sent a message before the handshake; refusing");
-            let _ = io
-                .send(Outbound::Deny(Deny::new(
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                )))
-                .await;
-            return;
-        }
-    }
-
-    let layer = scope.channel_layer().cloned();
-    let channel = match &layer {
-        Some(layer) => match layer.new_channel("specific").await {
-            Ok(name) => Some(name),
-            Err(err) => {
-                tracing::error!(error = %err, "channel layer could not make a channel; refusing");
-                let _ = io
-                    .send(Outbound::Deny(Deny::new(
-                        http::StatusCode::INTERNAL_SERVER_ERROR,
-                    )))
-                    .await;
-                return;
-            }
-        },
-        None => None,
+///
+/// The opening and the ending are boxed: each runs once, and inlined they
+/// would make the future that every idle connection holds several times
+/// larger.
+async fn run<C: WebsocketConsumer>(mut consumer: C, scope: Scope, io: Box<dyn WebsocketIo>) {
+    let Some(mut ctx) = Box::pin(open(&mut consumer, scope, io)).await else {
+        return;
     };
-    if let Some(name) = &channel {
-        tracing::Span::current().record("channel", name.as_str());
-    }
-    let groups = consumer.groups(&scope);
-    let mut ctx = Context::new(scope, io, layer.clone(), channel.clone());
-
-    // Channels joins `groups` before `connect`, so events sent while the
-    // handshake runs are not missed.
-    let mut ok = true;
-    for group in groups {
-        if let Err(err) = ctx.group_add(&group).await {
-            tracing::error!(error = %err, group, "could not join group");
-            ok = false;
-            break;
-        }
-    }
-    if ok {
-        ok = settle(guard(consumer.connect(&mut ctx)).await, "connect", &mut ctx).await;
-    }
-    if ok && ctx.state() == State::Connecting {
-        tracing::warn!("connect returned without accepting or denying; refusing with 403");
-        let _ = ctx.deny().await;
-    }
-
     if ctx.state() == State::Open {
+        let (layer, channel) = ctx.layer_and_channel_arcs();
         converse(
             &mut consumer,
             &mut ctx,
@@ -84,7 +42,65 @@ async fn run<C: WebsocketConsumer>(mut consumer: C, scope: Scope, mut io: Box<dy
         )
         .await;
     }
+    Box::pin(finish(&mut consumer, &mut ctx)).await;
+}
 
+/// Makes the connection's channel, joins its groups and runs `connect`.
+/// Returns `None` when there is no connection to go on with.
+async fn open<C: WebsocketConsumer>(
+    consumer: &mut C,
+    scope: Scope,
+    mut io: Box<dyn WebsocketIo>,
+) -> Option<Context> {
+    match io.recv().await {
+        Inbound::Connect => {}
+        // The client left before the application started: nothing to run.
+        Inbound::Disconnect(_) => return None,
+        Inbound::Receive(_) => {
+            tracing::error!("driver sent a message before the handshake; refusing");
+            let _ = io.send(Outbound::Deny(Deny::new(INTERNAL))).await;
+            return None;
+        }
+    }
+
+    let layer = scope.channel_layer().cloned();
+    let channel = match &layer {
+        Some(layer) => match layer.new_channel("specific").await {
+            Ok(name) => Some(Arc::<str>::from(name)),
+            Err(err) => {
+                tracing::error!(error = %err, "channel layer could not make a channel; refusing");
+                let _ = io.send(Outbound::Deny(Deny::new(INTERNAL))).await;
+                return None;
+            }
+        },
+        None => None,
+    };
+    if let Some(name) = &channel {
+        tracing::Span::current().record("channel", &**name);
+    }
+    let groups = consumer.groups(&scope);
+    let mut ctx = Context::new(scope, io, layer, channel);
+
+    // Channels joins `groups` before `connect`, so events sent while the
+    // handshake runs are not missed.
+    for group in groups {
+        if let Err(err) = ctx.group_add(&group).await {
+            tracing::error!(error = %err, group, "could not join group; refusing with 500");
+            ctx.fail().await;
+            return Some(ctx);
+        }
+    }
+    let connected = settle(guard(consumer.connect(&mut ctx)).await, "connect", &mut ctx).await;
+    if connected && ctx.state() == State::Connecting {
+        tracing::warn!("connect returned without accepting or denying; refusing with 403");
+        let _ = ctx.deny().await;
+    }
+    Some(ctx)
+}
+
+/// Waits for the end of the connection, runs `disconnect` and leaves the
+/// connection's groups and channel.
+async fn finish<C: WebsocketConsumer>(consumer: &mut C, ctx: &mut Context) {
     let code = loop {
         // After our close or refusal the driver finishes the handshake; any
         // message the client sent meanwhile is dropped, as RFC 6455 allows.
@@ -92,13 +108,9 @@ async fn run<C: WebsocketConsumer>(mut consumer: C, scope: Scope, mut io: Box<dy
             break code;
         }
     };
-    settle(
-        guard(consumer.disconnect(&mut ctx, code)).await,
-        "disconnect",
-        &mut ctx,
-    )
-    .await;
-    leave(&mut ctx, layer.as_deref(), channel.as_deref()).await;
+    let outcome = guard(consumer.disconnect(ctx, code)).await;
+    settle(outcome, "disconnect", ctx).await;
+    leave(ctx).await;
 }
 
 /// Hands client messages and layer events to the consumer, one at a time,
@@ -113,35 +125,49 @@ async fn converse<C: WebsocketConsumer>(
     // message arriving never costs a new wait on the layer.
     let mut receiving: Option<Receiving<'_>> = layer.zip(channel).map(|(l, c)| l.receive(c));
     loop {
-        let step = match receiving.as_mut() {
-            Some(events) => tokio::select! {
-                inbound = ctx.recv() => Step::Inbound(inbound),
-                event = events => Step::Event(event),
-            },
-            None => Step::Inbound(ctx.recv().await),
+        let step = {
+            let mut inbound = pin!(ctx.recv());
+            // Client messages first: they are what the consumer answers.
+            poll_fn(|cx| {
+                if let Poll::Ready(inbound) = inbound.as_mut().poll(cx) {
+                    return Poll::Ready(Step::Inbound(inbound));
+                }
+                match receiving.as_mut() {
+                    Some(events) => events.as_mut().poll(cx).map(Step::Event),
+                    None => Poll::Pending,
+                }
+            })
+            .await
         };
-        let (outcome, hook) = match step {
-            Step::Inbound(Inbound::Receive(message)) => {
-                (guard(consumer.receive(ctx, message)).await, "receive")
-            }
+        match step {
             Step::Inbound(Inbound::Disconnect(_)) => return,
             Step::Inbound(Inbound::Connect) => continue,
-            Step::Event(event) => {
-                receiving = layer.zip(channel).map(|(l, c)| l.receive(c));
-                match event {
-                    Ok(event) => (guard(consumer.event(ctx, event)).await, "event"),
-                    Err(err) => {
-                        tracing::error!(error = %err, "channel layer receive failed; closing");
-                        ctx.fail().await;
-                        return;
-                    }
-                }
-            }
-        };
-        if !settle(outcome, hook, ctx).await || ctx.state() != State::Open {
+            Step::Event(_) => receiving = layer.zip(channel).map(|(l, c)| l.receive(c)),
+            Step::Inbound(Inbound::Receive(_)) => {}
+        }
+        // Boxed: the idle connection's future need not carry a hook's.
+        if !Box::pin(dispatch(consumer, ctx, step)).await {
             return;
         }
     }
+}
+
+/// Hands one message or event to the consumer; returns whether the
+/// connection stays open.
+async fn dispatch<C: WebsocketConsumer>(consumer: &mut C, ctx: &mut Context, step: Step) -> bool {
+    let (outcome, hook) = match step {
+        Step::Inbound(Inbound::Receive(message)) => {
+            (guard(consumer.receive(ctx, message)).await, "receive")
+        }
+        Step::Inbound(_) => return true,
+        Step::Event(Ok(event)) => (guard(consumer.event(ctx, event)).await, "event"),
+        Step::Event(Err(err)) => {
+            tracing::error!(error = %err, "channel layer receive failed; closing");
+            ctx.fail().await;
+            return false;
+        }
+    };
+    settle(outcome, hook, ctx).await && ctx.state() == State::Open
 }
 
 enum Step {
@@ -181,21 +207,23 @@ async fn settle(outcome: std::result::Result<(), Failure>, hook: &str, ctx: &mut
             tracing::error!(hook, panic = %message, "consumer hook panicked")
         }
     }
-    ctx.fail().await;
+    // Boxed: failing is rare, and inlined it would triple the size of the
+    // future every idle connection holds.
+    Box::pin(ctx.fail()).await;
     false
 }
 
 /// Leaves every group the connection joined and frees its channel.
-async fn leave(ctx: &mut Context, layer: Option<&dyn ChannelLayer>, channel: Option<&str>) {
-    let (Some(layer), Some(channel)) = (layer, channel) else {
+async fn leave(ctx: &mut Context) {
+    let (Some(layer), Some(channel)) = ctx.layer_and_channel_arcs() else {
         return;
     };
     for group in ctx.joined_groups() {
-        if let Err(err) = layer.group_discard(&group, channel).await {
+        if let Err(err) = layer.group_discard(&group, &channel).await {
             tracing::warn!(error = %err, group, "could not leave group");
         }
     }
-    if let Err(err) = layer.close_channel(channel).await {
+    if let Err(err) = layer.close_channel(&channel).await {
         tracing::warn!(error = %err, "could not close channel");
     }
 }
