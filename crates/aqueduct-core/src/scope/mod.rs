@@ -6,7 +6,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{Extensions, HeaderMap, Method, Uri, header};
+use bytes::BytesMut;
+use http::{Extensions, HeaderMap, HeaderValue, Method, Uri, header};
 use percent_encoding::percent_decode_str;
 
 use crate::layer::ChannelLayer;
@@ -115,7 +116,7 @@ impl Scope {
             path,
             raw_path,
             query_string: parts.uri.query().unwrap_or_default().to_owned(),
-            headers: own_headers(&parts.headers),
+            headers: own_headers(kind, &parts.headers),
             client: None,
             server: None,
             subprotocols,
@@ -164,6 +165,11 @@ impl Scope {
     }
 
     /// The request headers.
+    ///
+    /// A WebSocket scope leaves out the headers that only carry out the
+    /// handshake (`Connection`, `Upgrade`, `Sec-WebSocket-Key`,
+    /// `Sec-WebSocket-Version`, `Sec-WebSocket-Extensions`); the offered
+    /// subprotocols are in [`subprotocols`](Self::subprotocols) too.
     pub fn headers(&self) -> &HeaderMap {
         &self.0.headers
     }
@@ -237,16 +243,42 @@ impl Scope {
     }
 }
 
-/// Copies header values into allocations of their own.
+/// Headers that only carry out the WebSocket handshake. The server has
+/// used them by the time a consumer runs, so the scope does not keep them
+/// for the life of the connection.
+const HANDSHAKE_HEADERS: [header::HeaderName; 5] = [
+    header::CONNECTION,
+    header::UPGRADE,
+    header::SEC_WEBSOCKET_KEY,
+    header::SEC_WEBSOCKET_VERSION,
+    header::SEC_WEBSOCKET_EXTENSIONS,
+];
+
+/// Copies header values into one allocation of their own.
 ///
 /// hyper hands out header values as slices of its 8 KiB read buffer; a
 /// scope that kept those slices would keep the whole buffer alive for as
-/// long as the WebSocket stays open.
-fn own_headers(headers: &HeaderMap) -> HeaderMap {
-    let mut owned = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let mut copy =
-            http::HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+/// long as the WebSocket stays open. One shared copy instead of one per
+/// value keeps a long-lived connection's headers in a single block.
+fn own_headers(kind: ScopeKind, headers: &HeaderMap) -> HeaderMap {
+    let kept = |name: &header::HeaderName| {
+        kind != ScopeKind::Websocket || !HANDSHAKE_HEADERS.contains(name)
+    };
+    let (count, len) = headers
+        .iter()
+        .filter(|(name, _)| kept(name))
+        .fold((0, 0), |(count, len), (_, value)| {
+            (count + 1, len + value.len())
+        });
+    let mut values = BytesMut::with_capacity(len);
+    for (_, value) in headers.iter().filter(|(name, _)| kept(name)) {
+        values.extend_from_slice(value.as_bytes());
+    }
+    let mut values = values.freeze();
+    let mut owned = HeaderMap::with_capacity(count);
+    for (name, value) in headers.iter().filter(|(name, _)| kept(name)) {
+        let bytes = values.split_to(value.len());
+        let mut copy = HeaderValue::from_maybe_shared(bytes).unwrap_or_else(|_| value.clone());
         copy.set_sensitive(value.is_sensitive());
         owned.append(name.clone(), copy);
     }
@@ -264,5 +296,48 @@ impl fmt::Debug for Scope {
             .field("params", &self.0.params)
             .field("channel_layer", &self.0.channel_layer.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope_of(kind: ScopeKind) -> Scope {
+        let request = http::Request::get("/ws/chat/lobby/")
+            .header("host", "example.com")
+            .header("connection", "Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-extensions", "permessage-deflate")
+            .header("sec-websocket-protocol", "chat.v1")
+            .header("origin", "https://example.com")
+            .header("cookie", "a=1")
+            .header("cookie", "b=2")
+            .body(())
+            .unwrap();
+        Scope::from_request_parts(kind, &request.into_parts().0)
+    }
+
+    #[test]
+    fn websocket_scope_keeps_what_consumers_read_and_drops_handshake_mechanics() {
+        let headers = scope_of(ScopeKind::Websocket).0.headers;
+        let names: Vec<&str> = headers.keys().map(|name| name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["host", "sec-websocket-protocol", "origin", "cookie"],
+            "{headers:?}"
+        );
+        let cookies: Vec<_> = headers.get_all("cookie").iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+        assert_eq!(headers["origin"], "https://example.com");
+    }
+
+    #[test]
+    fn http_scope_keeps_every_header() {
+        let headers = scope_of(ScopeKind::Http).0.headers;
+        assert_eq!(headers.len(), 10);
+        assert_eq!(headers["sec-websocket-key"], "dGhlIHNhbXBsZSBub25jZQ==");
     }
 }
