@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::websocket::ServerIo;
+use crate::websocket::{ServerIo, switching_protocols};
 
 /// What every connection of one server shares.
 pub(crate) struct Shared {
@@ -86,17 +86,17 @@ async fn handshake(
             "a WebSocket handshake must be a GET request",
         );
     }
-    let (switching, upgrade) =
-        match hyper_tungstenite::upgrade(&mut request, Some(shared.config.websocket())) {
-            Ok(pair) => pair,
-            Err(err) => {
-                tracing::info!(%client, error = %err, "bad websocket handshake");
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    &format!("bad WebSocket handshake: {err}"),
-                );
-            }
-        };
+    let switching = match switching_protocols(request.headers()) {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::info!(%client, error = err, "bad websocket handshake");
+            return plain(
+                StatusCode::BAD_REQUEST,
+                &format!("bad WebSocket handshake: {err}"),
+            );
+        }
+    };
+    let upgrade = hyper::upgrade::on(&mut request);
     let (parts, _) = request.into_parts();
     let scope =
         Scope::from_request_parts(ScopeKind::Websocket, &parts).with_addrs(Some(client), server);
@@ -108,11 +108,11 @@ async fn handshake(
     );
     let (respond, decision) = oneshot::channel();
     let io = ServerIo::new(
-        switching.map(Body::new),
+        switching,
         respond,
         upgrade,
         shared.config.clone(),
-        shared.shutdown.child_token(),
+        shared.shutdown.clone(),
     );
     // The application's task owns the consumer and, after the upgrade, the
     // socket: one task per connection from here on.

@@ -77,9 +77,9 @@ impl Server {
         self
     }
 
-    /// Sets how many bytes are read from a socket at a time (default 4 KiB).
-    /// Smaller saves memory per connection; larger reads big messages in
-    /// fewer system calls.
+    /// Sets the read buffer every connection keeps for its life (default
+    /// 256 bytes). The socket is read in 8 KiB chunks whatever this is, so
+    /// larger mostly costs memory; it saves copying for big messages.
     pub fn read_buffer_size(mut self, bytes: usize) -> Self {
         self.config.read_buffer_size = bytes;
         self

@@ -3,7 +3,7 @@
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The settings aqueduct's server uses by default, so the baselines pay for
-/// the same buffers: a 4 KiB read buffer, no write buffer, and 1 MiB limits
+/// the same buffers: a 256-byte read buffer, no write buffer, and 1 MiB limits
 /// on messages and frames.
 ///
 /// The load generator's clients use them too: tungstenite's default 128 KiB
@@ -12,11 +12,11 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 ///
 /// ```
 /// let config = aqueduct_bench::serving::websocket_config();
-/// assert_eq!(config.read_buffer_size, 4 << 10);
+/// assert_eq!(config.read_buffer_size, 256);
 /// ```
 pub fn websocket_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 << 10)
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_message_size(Some(1 << 20))
         .max_frame_size(Some(1 << 20))
@@ -29,7 +29,7 @@ mod tests {
     #[test]
     fn same_buffers_and_limits_as_aqueduct_server() {
         let config = websocket_config();
-        assert_eq!(config.read_buffer_size, 4 << 10);
+        assert_eq!(config.read_buffer_size, 256);
         assert_eq!(config.write_buffer_size, 0);
         assert_eq!(config.max_message_size, Some(1 << 20));
         assert_eq!(config.max_frame_size, Some(1 << 20));

@@ -8,15 +8,23 @@ use aqueduct_core::{
     Utf8Bytes, WebsocketIo,
 };
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderValue, Response, header};
-use hyper_tungstenite::tungstenite::{self, protocol::frame::coding};
-use hyper_tungstenite::{HyperWebsocket, HyperWebsocketStream};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_tungstenite::WebSocketStream;
+use hyper_tungstenite::tungstenite;
+use hyper_tungstenite::tungstenite::protocol::{Role, frame::coding};
+use hyper_util::rt::TokioIo;
+use std::future::{Future, poll_fn};
+use std::task::Poll;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::failure::{Failure, classify};
+use super::lean::LeanIo;
 use crate::config::Config;
 
 /// Drives one WebSocket connection for the application that owns it.
@@ -37,11 +45,14 @@ struct Handshake {
     /// The `101` hyper-tungstenite prepared; sent only once the app accepts.
     switching: Response<Body>,
     respond: oneshot::Sender<Response<Body>>,
-    upgrade: HyperWebsocket,
+    upgrade: OnUpgrade,
 }
 
+/// The WebSocket over the upgraded connection.
+type Socket = WebSocketStream<LeanIo<TokioIo<Upgraded>>>;
+
 struct Open {
-    ws: HyperWebsocketStream,
+    ws: Socket,
     /// When the client last sent anything; pings start after a quiet spell.
     last_seen: Instant,
     ping_sent: Option<Instant>,
@@ -49,11 +60,92 @@ struct Open {
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
+/// What an open connection does next, decided without waiting.
+enum Step {
+    /// Hand this to the application.
+    Deliver(Inbound),
+    /// Nothing for the application (a pong, a timer reset); wait again.
+    Wait,
+    /// Ping the client, which has been quiet.
+    Ping,
+    /// Give up on the client.
+    Fail(Failure),
+    /// The client sent a close frame with this code.
+    ClientClosed(CloseCode),
+    /// The server is shutting down.
+    Shutdown,
+}
+
+impl Open {
+    /// Polls what an open connection waits on, shutdown first.
+    fn poll_step(&mut self, cx: &mut std::task::Context<'_>, config: &Config) -> Poll<Step> {
+        if self.shutdown.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Step::Shutdown);
+        }
+        if let Poll::Ready(frame) = self.ws.poll_next_unpin(cx) {
+            self.last_seen = Instant::now();
+            self.ping_sent = None;
+            return Poll::Ready(on_frame(frame));
+        }
+        if self.heartbeat.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(self.on_heartbeat(config));
+        }
+        Poll::Pending
+    }
+
+    /// The heartbeat timer fired: ping a quiet client, drop a silent one.
+    fn on_heartbeat(&mut self, config: &Config) -> Step {
+        let now = Instant::now();
+        if let Some(sent) = self.ping_sent {
+            if now >= sent + config.ping_timeout {
+                tracing::info!("no answer to ping; dropping the connection");
+                return Step::Fail(Failure::Gone);
+            }
+            self.heartbeat.as_mut().reset(sent + config.ping_timeout);
+            Step::Wait
+        } else if now >= self.last_seen + config.ping_interval {
+            self.ping_sent = Some(now);
+            self.heartbeat.as_mut().reset(now + config.ping_timeout);
+            Step::Ping
+        } else {
+            self.heartbeat
+                .as_mut()
+                .reset(self.last_seen + config.ping_interval);
+            Step::Wait
+        }
+    }
+}
+
+/// What a frame from the client means for the application.
+fn on_frame(frame: Option<Result<tungstenite::Message, tungstenite::Error>>) -> Step {
+    match frame {
+        Some(Ok(tungstenite::Message::Text(text))) => {
+            match Utf8Bytes::try_from(Bytes::from(text)) {
+                Ok(text) => Step::Deliver(Inbound::Receive(Message::Text(text))),
+                Err(_) => Step::Fail(Failure::Close(CloseCode::INVALID_PAYLOAD, "invalid UTF-8")),
+            }
+        }
+        Some(Ok(tungstenite::Message::Binary(bytes))) => {
+            Step::Deliver(Inbound::Receive(Message::Binary(bytes)))
+        }
+        Some(Ok(tungstenite::Message::Close(frame))) => Step::ClientClosed(
+            frame.map_or(CloseCode::NO_STATUS, |f| CloseCode::from(u16::from(f.code))),
+        ),
+        // Pongs to our pings, and pings tungstenite answers itself.
+        Some(Ok(_)) => Step::Wait,
+        Some(Err(err)) => {
+            tracing::debug!(error = %err, "read failed");
+            Step::Fail(classify(&err))
+        }
+        None => Step::Fail(Failure::Gone),
+    }
+}
+
 impl ServerIo {
     pub(crate) fn new(
         switching: Response<Body>,
         respond: oneshot::Sender<Response<Body>>,
-        upgrade: HyperWebsocket,
+        upgrade: OnUpgrade,
         config: Arc<Config>,
         shutdown: CancellationToken,
     ) -> Self {
@@ -99,8 +191,8 @@ impl ServerIo {
             self.phase = Phase::Done(CloseCode::ABNORMAL);
             return Err(ConnectionClosed);
         }
-        let ws = match timeout(self.config.handshake_timeout, upgrade).await {
-            Ok(Ok(ws)) => ws,
+        let upgraded = match timeout(self.config.handshake_timeout, upgrade).await {
+            Ok(Ok(upgraded)) => upgraded,
             Ok(Err(err)) => {
                 tracing::debug!(error = %err, "upgrade failed after 101");
                 self.phase = Phase::Done(CloseCode::ABNORMAL);
@@ -112,6 +204,9 @@ impl ServerIo {
                 return Err(ConnectionClosed);
             }
         };
+        let io = LeanIo::new(TokioIo::new(upgraded));
+        let config = Some(self.config.websocket());
+        let ws = WebSocketStream::from_raw_socket(io, Role::Server, config).await;
         tracing::info!(
             subprotocol = accept.subprotocol.as_deref(),
             "websocket accepted"
@@ -127,7 +222,7 @@ impl ServerIo {
         Ok(())
     }
 
-    fn deny(&mut self, handshake: Box<Handshake>, deny: Deny) {
+    fn deny(&mut self, handshake: Handshake, deny: Deny) {
         let mut response = Response::new(Body::from(deny.body));
         *response.status_mut() = deny.status;
         response.headers_mut().insert(
@@ -208,88 +303,61 @@ impl ServerIo {
         code
     }
 
+    /// Waits for the next message.
+    ///
+    /// Every idle connection holds this future, so it is kept to a few
+    /// words: the waiting is one `poll_fn`, and the rare paths (a ping, a
+    /// close handshake, a failure) are boxed rather than inlined into it.
     async fn recv_open(&mut self) -> Inbound {
         loop {
             let Phase::Open(open) = &mut self.phase else {
                 return self.recv_closed();
             };
-            let Open {
-                ws,
-                last_seen,
-                ping_sent,
-                heartbeat,
-                shutdown,
-            } = &mut **open;
-            tokio::select! {
-                biased;
-                () = shutdown.as_mut() => {
-                    let frame = CloseFrame::new(CloseCode::GOING_AWAY).with_reason("server shutting down");
-                    return Inbound::Disconnect(self.close(frame).await);
-                }
-                frame = ws.next() => {
-                    *last_seen = Instant::now();
-                    *ping_sent = None;
-                    match frame {
-                        Some(Ok(tungstenite::Message::Text(text))) => {
-                            match Utf8Bytes::try_from(bytes::Bytes::from(text)) {
-                                Ok(text) => return Inbound::Receive(Message::Text(text)),
-                                Err(_) => return self.fail(Failure::Close(CloseCode::INVALID_PAYLOAD, "invalid UTF-8")).await,
-                            }
-                        }
-                        Some(Ok(tungstenite::Message::Binary(bytes))) => {
-                            return Inbound::Receive(Message::Binary(bytes));
-                        }
-                        Some(Ok(tungstenite::Message::Close(frame))) => {
-                            let code = frame.map_or(CloseCode::NO_STATUS, |f| CloseCode::from(u16::from(f.code)));
-                            return Inbound::Disconnect(self.finish_client_close(code).await);
-                        }
-                        // Pongs to our pings, and pings tungstenite answers itself.
-                        Some(Ok(_)) => {}
-                        Some(Err(err)) => {
-                            tracing::debug!(error = %err, "read failed");
-                            return self.fail(classify(&err)).await;
-                        }
-                        None => return self.fail(Failure::Gone).await,
+            let step = poll_fn(|cx| open.poll_step(cx, &self.config)).await;
+            match step {
+                Step::Deliver(inbound) => return inbound,
+                Step::Wait => {}
+                Step::Ping => {
+                    if Box::pin(open.ws.send(tungstenite::Message::Ping(Bytes::new())))
+                        .await
+                        .is_err()
+                    {
+                        return self.fail(Failure::Gone).await;
                     }
                 }
-                () = heartbeat.as_mut() => {
-                    let now = Instant::now();
-                    if let Some(sent) = *ping_sent {
-                        if now >= sent + self.config.ping_timeout {
-                            tracing::info!("no answer to ping; dropping the connection");
-                            return self.fail(Failure::Gone).await;
-                        }
-                        heartbeat.as_mut().reset(sent + self.config.ping_timeout);
-                    } else if now >= *last_seen + self.config.ping_interval {
-                        if ws.send(tungstenite::Message::Ping(bytes::Bytes::new())).await.is_err() {
-                            return self.fail(Failure::Gone).await;
-                        }
-                        *ping_sent = Some(now);
-                        heartbeat.as_mut().reset(now + self.config.ping_timeout);
-                    } else {
-                        heartbeat.as_mut().reset(*last_seen + self.config.ping_interval);
-                    }
+                Step::Fail(failure) => return self.fail(failure).await,
+                Step::ClientClosed(code) => {
+                    return Inbound::Disconnect(Box::pin(self.finish_client_close(code)).await);
+                }
+                Step::Shutdown => {
+                    let frame =
+                        CloseFrame::new(CloseCode::GOING_AWAY).with_reason("server shutting down");
+                    return Inbound::Disconnect(Box::pin(self.close(frame)).await);
                 }
             }
         }
     }
 
-    async fn fail(&mut self, failure: Failure) -> Inbound {
-        match failure {
-            Failure::Close(code, reason) => {
-                tracing::warn!(
-                    code = code.as_u16(),
-                    reason,
-                    "closing: bad input from client"
-                );
-                Inbound::Disconnect(self.close(CloseFrame::new(code).with_reason(reason)).await)
+    /// Boxed, as the waits of `recv_open` should not carry a close handshake.
+    fn fail(&mut self, failure: Failure) -> BoxFuture<'_, Inbound> {
+        Box::pin(async move {
+            match failure {
+                Failure::Close(code, reason) => {
+                    tracing::warn!(
+                        code = code.as_u16(),
+                        reason,
+                        "closing: bad input from client"
+                    );
+                    let frame = CloseFrame::new(code).with_reason(reason);
+                    Inbound::Disconnect(self.close(frame).await)
+                }
+                Failure::Gone => {
+                    tracing::info!("websocket connection dropped without a close frame");
+                    self.phase = Phase::Done(CloseCode::ABNORMAL);
+                    Inbound::Disconnect(CloseCode::ABNORMAL)
+                }
             }
-            Failure::Gone => {
-                tracing::info!("websocket connection dropped without a close frame");
-                self.phase = Phase::Done(CloseCode::ABNORMAL);
-                Inbound::Disconnect(CloseCode::ABNORMAL)
-            }
-        }
+        })
     }
 
     fn recv_closed(&self) -> Inbound {
@@ -327,17 +395,17 @@ impl WebsocketIo for ServerIo {
                 self.accept(handshake, accept).await
             }
             (Phase::Handshake(handshake), Outbound::Deny(deny)) => {
-                self.deny(handshake, deny);
+                self.deny(*handshake, deny);
                 Ok(())
             }
             (Phase::Handshake(handshake), Outbound::Close(_)) => {
-                self.deny(handshake, Deny::default());
+                self.deny(*handshake, Deny::default());
                 Ok(())
             }
             (Phase::Handshake(handshake), Outbound::Send(_)) => {
                 tracing::error!("application sent a message before accepting; refusing");
                 self.deny(
-                    handshake,
+                    *handshake,
                     Deny::new(http::StatusCode::INTERNAL_SERVER_ERROR),
                 );
                 Err(ConnectionClosed)

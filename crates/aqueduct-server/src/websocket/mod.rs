@@ -1,6 +1,9 @@
 //! The WebSocket driver: the server's implementation of `WebsocketIo`.
 
 mod failure;
+mod handshake;
 mod io;
+mod lean;
 
+pub(crate) use handshake::switching_protocols;
 pub(crate) use io::ServerIo;
