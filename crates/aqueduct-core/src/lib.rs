@@ -7,7 +7,8 @@
 //! - [`Scope`]: what is known about a connection (path, headers, URL
 //!   parameters, extensions added by middleware).
 //! - [`Message`] and [`CloseCode`]: what travels over a WebSocket.
-//! - [`WebsocketConsumer`] and its [`Context`]: the hooks a user implements.
+//! - [`WebsocketConsumer`] and its [`Context`]: the hooks a user implements;
+//!   [`JsonWebsocketConsumer`] for a client that speaks JSON.
 //! - [`WebsocketApp`] and [`WebsocketIo`]: the conversation between a driver
 //!   (the server, or the test communicator) and an application.
 //! - [`ChannelLayer`] and [`InMemoryChannelLayer`]: how consumers talk to
@@ -27,7 +28,7 @@ mod scope;
 pub use app::{AppFuture, BoxWebsocketApp, WebsocketApp};
 pub use body::{Body, BoxError};
 pub use close::{CloseCode, CloseFrame};
-pub use consumer::{Context, WebsocketConsumer};
+pub use consumer::{Context, JsonWebsocketConsumer, WebsocketConsumer};
 pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
 pub use error::{Error, Result};
 pub use event::{Event, EventError};

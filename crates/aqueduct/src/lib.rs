@@ -4,7 +4,9 @@
 //! WebSocket application; a [`UrlRouter`] picks a consumer by path
 //! (`ws/chat/<room_name>/`); a [`WebsocketConsumer`] reacts to connect,
 //! receive and disconnect, and to events from a [`ChannelLayer`], through
-//! which consumers talk to each other by channels and groups.
+//! which consumers talk to each other by channels and groups. A
+//! [`JsonWebsocketConsumer`] does the same for a client that speaks JSON,
+//! with each message decoded into a serde type of its choosing.
 //!
 //! ```no_run
 //! use aqueduct::prelude::*;
@@ -30,8 +32,9 @@
 pub use aqueduct_core::{
     Accept, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame, ConnectionClosed,
     Context, Deny, Error, Event, EventError, GroupSendReport, InMemoryChannelLayer, InMemoryConfig,
-    Inbound, LayerError, Message, Outbound, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes,
-    WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
+    Inbound, JsonWebsocketConsumer, LayerError, Message, Outbound, Param, Result, Scope, ScopeKind,
+    UrlParams, Utf8Bytes, WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name,
+    validate_group_name,
 };
 #[doc(inline)]
 pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
@@ -59,7 +62,7 @@ struct ServerDoctests;
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        ChannelLayer, CloseCode, Context, Event, InMemoryChannelLayer, Message, ProtocolTypeRouter,
-        Result, UrlRouter, WebsocketConsumer, async_trait,
+        ChannelLayer, CloseCode, Context, Event, InMemoryChannelLayer, JsonWebsocketConsumer,
+        Message, ProtocolTypeRouter, Result, UrlRouter, WebsocketConsumer, async_trait,
     };
 }

@@ -1,6 +1,7 @@
 //! Consumers: the hooks a user implements for one WebSocket connection.
 
 mod context;
+mod json;
 mod run;
 
 use async_trait::async_trait;
@@ -12,6 +13,7 @@ use crate::message::Message;
 use crate::scope::Scope;
 
 pub use context::Context;
+pub use json::JsonWebsocketConsumer;
 
 /// A WebSocket consumer: Channels' `AsyncWebsocketConsumer`.
 ///
@@ -19,6 +21,10 @@ pub use context::Context;
 /// concurrently, so it keeps its state in plain fields with no locks. A
 /// consumer factory such as `ChatConsumer::default` is a
 /// [`WebsocketApp`](crate::WebsocketApp), ready to route.
+///
+/// A consumer whose client speaks JSON implements [`JsonWebsocketConsumer`]
+/// instead, and gets each message decoded into its own serde type; it is a
+/// `WebsocketConsumer` through a blanket implementation.
 ///
 /// ```
 /// use aqueduct_core::{Context, Event, Message, Result, WebsocketConsumer};
