@@ -62,7 +62,8 @@ async fn run<C: WebsocketConsumer>(mut consumer: C, scope: Scope, mut io: Box<dy
     let mut ok = true;
     for group in groups {
         if let Err(err) = ctx.group_add(&group).await {
-            tracing::error!(error = %err, group, "could not join group");
+            tracing::error!(error = %err, group, "could not join group; refusing with 500");
+            ctx.fail().await;
             ok = false;
             break;
         }
