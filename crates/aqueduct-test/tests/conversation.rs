@@ -71,7 +71,12 @@ async fn a_failing_or_panicking_hook_after_accept_closes_with_1011() {
             "{command}"
         );
         communicator.disconnect(CloseCode::NORMAL).await;
-        assert_eq!(log.count("disconnect 1011"), 1, "{command}: {:?}", log.entries());
+        assert_eq!(
+            log.count("disconnect 1011"),
+            1,
+            "{command}: {:?}",
+            log.entries()
+        );
     }
 }
 
@@ -168,7 +173,9 @@ async fn the_timeout_can_be_set_per_call() {
 }
 
 #[tokio::test]
-#[should_panic(expected = "expected a message, but the application closed the connection with 1007 (invalid payload)")]
+#[should_panic(
+    expected = "expected a message, but the application closed the connection with 1007 (invalid payload)"
+)]
 async fn receive_from_fails_the_test_when_the_application_closes_instead() {
     let log = Log::default();
     let mut communicator = connected(&log).await;
@@ -177,7 +184,9 @@ async fn receive_from_fails_the_test_when_the_application_closes_instead() {
 }
 
 #[tokio::test]
-#[should_panic(expected = "expected the application to close the connection, but it sent Text(\"hi\")")]
+#[should_panic(
+    expected = "expected the application to close the connection, but it sent Text(\"hi\")"
+)]
 async fn receive_close_fails_the_test_when_a_message_comes_first() {
     let log = Log::default();
     let mut communicator = connected(&log).await;

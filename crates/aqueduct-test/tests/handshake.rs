@@ -17,11 +17,11 @@ use support::{Log, OnConnect, Scripted};
 #[tokio::test]
 async fn accept_carries_the_subprotocol_and_headers() {
     let log = Log::default();
-    let accept = Accept::new().subprotocol("chat.v2").header("x-room", "lobby");
-    let mut communicator = WebsocketCommunicator::new(
-        Scripted::factory(&log, OnConnect::Accept(accept)),
-        "/ws/",
-    );
+    let accept = Accept::new()
+        .subprotocol("chat.v2")
+        .header("x-room", "lobby");
+    let mut communicator =
+        WebsocketCommunicator::new(Scripted::factory(&log, OnConnect::Accept(accept)), "/ws/");
     let connected = communicator.connect().await;
     connected.assert_accepted();
     assert_eq!(connected.subprotocol(), Some("chat.v2"));

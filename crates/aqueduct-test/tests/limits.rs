@@ -42,7 +42,10 @@ async fn an_application_sending_to_a_test_that_does_not_read_waits() {
     // Two in the queue; the third send waits for the test to read.
     assert_eq!(log.count("sent"), 2, "{:?}", log.entries());
     for n in 0..10 {
-        assert_eq!(communicator.receive_from().await, Message::text(n.to_string()));
+        assert_eq!(
+            communicator.receive_from().await,
+            Message::text(n.to_string())
+        );
     }
     assert_eq!(log.count("sent"), 10);
 }

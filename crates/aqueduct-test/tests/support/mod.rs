@@ -62,7 +62,10 @@ impl Scripted {
         Self::factory(log, OnConnect::Accept(Accept::new()))
     }
 
-    pub fn factory(log: &Log, on_connect: OnConnect) -> impl Fn() -> Scripted + Send + Sync + 'static {
+    pub fn factory(
+        log: &Log,
+        on_connect: OnConnect,
+    ) -> impl Fn() -> Scripted + Send + Sync + 'static {
         let log = log.clone();
         move || Scripted {
             log: log.clone(),
