@@ -3,6 +3,7 @@
 
 mod communicator;
 mod io;
+mod lifecycle;
 mod outcome;
 mod receive;
 mod task;
