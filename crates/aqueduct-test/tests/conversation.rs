@@ -211,3 +211,17 @@ async fn receiving_after_a_refusal_is_a_mistake_named_as_such() {
     let _ = communicator.connect().await;
     communicator.receive_from().await;
 }
+
+#[test]
+fn communicators_and_their_futures_can_move_between_threads() {
+    fn send<T: Send>(_: &T) {}
+    let log = Log::default();
+    let mut communicator = WebsocketCommunicator::new(Scripted::accepting(&log), "/ws/");
+    send(&communicator);
+    send(&communicator.connect());
+    send(&communicator.send_to("hi"));
+    send(&communicator.receive_from());
+    send(&communicator.receive_json_from::<Value>());
+    send(&communicator.receive_nothing());
+    send(&communicator.disconnect(CloseCode::NORMAL));
+}
