@@ -6,6 +6,9 @@
 //! receive and disconnect, and to events from a [`ChannelLayer`], through
 //! which consumers talk to each other by channels and groups.
 //!
+//! For Django's `dwebsocket` style, where one view answers plain HTTP and
+//! WebSocket at the same URL and reads messages in a loop, see [`views`].
+//!
 //! ```no_run
 //! use aqueduct::prelude::*;
 //!
@@ -34,7 +37,9 @@ pub use aqueduct_core::{
     WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
 };
 #[doc(inline)]
-pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
+pub use aqueduct_routing::views;
+#[doc(inline)]
+pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter, Views};
 #[doc(inline)]
 pub use aqueduct_server::{Server, serve};
 
@@ -54,6 +59,10 @@ struct RoutingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/topics/server.md")]
 struct ServerDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/views.md")]
+struct ViewsDoctests;
 
 /// What nearly every aqueduct application needs: `use aqueduct::prelude::*;`.
 pub mod prelude {
