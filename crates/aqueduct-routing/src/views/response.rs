@@ -6,6 +6,7 @@ use aqueduct_core::{Body, BoxError, Error};
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 
+use crate::app::downcast;
 use crate::error::BodyError;
 
 /// The HTTP response a view answers with.
@@ -72,7 +73,9 @@ where
     B::Error: Into<BoxError>,
 {
     fn into_view_response(self) -> ViewResponse {
-        self.map(Body::new)
+        // A `ViewResponse` already is one: boxing its body again would cost
+        // an allocation and an indirection on every poll.
+        downcast::<ViewResponse, _>(self).unwrap_or_else(|other| other.map(Body::new))
     }
 }
 

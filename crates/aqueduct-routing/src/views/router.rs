@@ -145,7 +145,9 @@ impl Views {
         mut scope: Scope,
         io: Box<dyn WebsocketIo>,
     ) -> Result<AppFuture<'a>, (Scope, Box<dyn WebsocketIo>)> {
-        let Some((view, params)) = self.find(scope.path()) else {
+        // Mounted under a `UrlRouter` prefix, match what the prefix left.
+        let path = scope.path_remaining().unwrap_or(scope.path());
+        let Some((view, params)) = self.find(path) else {
             return Err((scope, io));
         };
         scope.params_mut().extend(params);

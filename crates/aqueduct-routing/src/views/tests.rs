@@ -212,7 +212,7 @@ async fn views_come_first_and_the_rest_falls_through_to_the_arms() {
 }
 
 #[tokio::test]
-async fn a_view_mounts_on_axum_and_on_a_url_router() {
+async fn views_mount_on_axum_and_on_a_url_router() {
     let axum = axum::Router::new().route_service("/echo/", accept_websocket(echo));
     let request = Request::get("/echo/?message=axum").body(axum::body::Body::empty());
     let response = axum.oneshot(request.unwrap()).await.unwrap();
@@ -221,6 +221,11 @@ async fn a_view_mounts_on_axum_and_on_a_url_router() {
 
     let router = crate::UrlRouter::new().route("hello/", require_websocket(hello));
     let sent = converse(&router, "/hello/", vec![]).await;
+    assert_eq!(sent[1], Outbound::Send(Message::text("hello")));
+
+    // Under a prefix, the views match what the prefix left.
+    let router = crate::UrlRouter::new().nest("api/", views());
+    let sent = converse(&router, "/api/hello/", vec![]).await;
     assert_eq!(sent[1], Outbound::Send(Message::text("hello")));
 }
 
