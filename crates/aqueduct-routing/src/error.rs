@@ -1,7 +1,9 @@
-//! What can be wrong with a route pattern, and how to fix it.
+//! What can go wrong in routing, and how to fix it.
 //!
-//! These are programmer errors found at startup: `UrlRouter::route` panics
-//! with the message built here, naming the pattern, as axum's `route` does.
+//! A bad route pattern is a programmer error found at startup:
+//! `UrlRouter::route` panics with the message built here, naming the
+//! pattern, as axum's `route` does. A request body a view cannot read is a
+//! runtime failure, a [`BodyError`].
 
 use std::fmt;
 
@@ -81,6 +83,55 @@ impl fmt::Display for PatternError {
                 "it can never match, because the earlier route \"{by}\" matches every path \
                  it matches; remove one of them, or add the stricter one first"
             ),
+        }
+    }
+}
+
+/// Why a view could not read its request body.
+///
+/// A view that passes it on with `?` answers `413 Payload Too Large` or
+/// `400 Bad Request`, as the variant says.
+///
+/// ```
+/// use aqueduct_routing::views::BodyError;
+///
+/// let err = BodyError::TooLarge { limit: 1024 };
+/// assert!(err.to_string().contains("1024 bytes"));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The body is longer than the limit the view read it with.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The client stopped sending, or sent a malformed body.
+    Read {
+        /// What went wrong underneath.
+        source: aqueduct_core::BoxError,
+    },
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { limit } => write!(
+                f,
+                "the request body is larger than {limit} bytes; read a larger one with \
+                 `ViewRequest::bytes_limited`, or stream it from `ViewRequest::take_body`"
+            ),
+            // The cause is `source()`, which `aqueduct_core::Error` prints after a colon.
+            Self::Read { .. } => f.write_str("could not read the request body"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::TooLarge { .. } => None,
+            Self::Read { source } => Some(&**source),
         }
     }
 }

@@ -6,16 +6,20 @@
 //!   WebSocket the channel layer.
 //! - [`UrlRouter`] picks a WebSocket application by path, with Django
 //!   `path()` patterns such as `ws/chat/<room_name>/`.
+//! - [`views`]: dwebsocket-style views, one async function answering HTTP
+//!   and WebSocket at the same path, routed by [`Views`].
 //!
-//! Neither opens a socket: the server and the test communicator drive them.
+//! None of them opens a socket: the server and the test communicator drive them.
 
 mod app;
 mod error;
 mod protocol;
 mod url;
+pub mod views;
 
 #[cfg(test)]
 mod test_support;
 
 pub use protocol::ProtocolTypeRouter;
 pub use url::UrlRouter;
+pub use views::Views;

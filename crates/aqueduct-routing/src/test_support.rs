@@ -124,3 +124,62 @@ impl Probes {
         }
     }
 }
+
+/// A driver fed by a channel: `recv` waits for what the test sends, so an
+/// application can be caught with nothing to read. Dropping the sender
+/// is the client leaving (1006); the application's close ends it too.
+pub(crate) struct ChannelIo {
+    inbound: tokio::sync::mpsc::Receiver<Inbound>,
+    sent: Arc<Mutex<Vec<Outbound>>>,
+    ended: Option<CloseCode>,
+}
+
+impl ChannelIo {
+    /// The driver, the sender that plays the client, and the log of what
+    /// the application sent. The channel holds `capacity` events.
+    pub(crate) fn new(
+        capacity: usize,
+    ) -> (
+        Self,
+        tokio::sync::mpsc::Sender<Inbound>,
+        Arc<Mutex<Vec<Outbound>>>,
+    ) {
+        let (tx, inbound) = tokio::sync::mpsc::channel(capacity);
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let io = Self {
+            inbound,
+            sent: sent.clone(),
+            ended: None,
+        };
+        (io, tx, sent)
+    }
+}
+
+#[async_trait]
+impl WebsocketIo for ChannelIo {
+    async fn recv(&mut self) -> Inbound {
+        if let Some(code) = self.ended {
+            return Inbound::Disconnect(code);
+        }
+        let inbound = self
+            .inbound
+            .recv()
+            .await
+            .unwrap_or(Inbound::Disconnect(CloseCode::ABNORMAL));
+        if let Inbound::Disconnect(code) = inbound {
+            self.ended = Some(code);
+        }
+        inbound
+    }
+
+    async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed> {
+        if self.ended.is_some() {
+            return Err(ConnectionClosed);
+        }
+        if let Outbound::Close(frame) = &action {
+            self.ended = Some(frame.code);
+        }
+        self.sent.lock().unwrap().push(action);
+        Ok(())
+    }
+}

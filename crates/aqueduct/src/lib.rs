@@ -8,6 +8,9 @@
 //! [`JsonWebsocketConsumer`] does the same for a client that speaks JSON,
 //! with each message decoded into a serde type of its choosing.
 //!
+//! For Django's `dwebsocket` style, where one view answers plain HTTP and
+//! WebSocket at the same URL and reads messages in a loop, see [`views`].
+//!
 //! ```no_run
 //! use aqueduct::prelude::*;
 //!
@@ -37,7 +40,9 @@ pub use aqueduct_core::{
     validate_group_name,
 };
 #[doc(inline)]
-pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
+pub use aqueduct_routing::views;
+#[doc(inline)]
+pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter, Views};
 #[doc(inline)]
 pub use aqueduct_server::{Server, serve};
 
@@ -57,6 +62,10 @@ struct RoutingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/topics/server.md")]
 struct ServerDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/views.md")]
+struct ViewsDoctests;
 
 /// What nearly every aqueduct application needs: `use aqueduct::prelude::*;`.
 pub mod prelude {

@@ -11,11 +11,12 @@ use aqueduct_core::{
     AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
 };
 use bytes::Bytes;
+use futures_util::future::Either;
 use tower::Service;
 
 use self::http::{HttpService, box_service, serve};
-use crate::UrlRouter;
 use crate::app::{boxed, deny_not_found};
+use crate::{UrlRouter, Views};
 
 /// The top of an aqueduct application: sends each connection to the arm
 /// for its protocol. Channels' `ProtocolTypeRouter`.
@@ -25,6 +26,10 @@ use crate::app::{boxed, deny_not_found};
 /// websocket arm is any [`WebsocketApp`], usually a [`UrlRouter`]. The
 /// channel layer, if any, is set on every WebSocket scope, where consumers
 /// find it. A connection with no arm for its protocol gets `404 Not Found`.
+///
+/// [Views](crate::views), which answer HTTP and WebSocket at one path,
+/// mount with [`views`](Self::views): their routes are tried first, for
+/// both protocols, and what they do not match goes on to the arms.
 ///
 /// ```
 /// use aqueduct_core::{InMemoryChannelLayer, WebsocketConsumer};
@@ -45,6 +50,7 @@ use crate::app::{boxed, deny_not_found};
 /// ```
 #[derive(Clone, Default)]
 pub struct ProtocolTypeRouter {
+    views: Option<Arc<Views>>,
     http: Option<HttpService>,
     websocket: Option<BoxWebsocketApp>,
     channel_layer: Option<Arc<dyn ChannelLayer>>,
@@ -80,6 +86,33 @@ impl ProtocolTypeRouter {
         self
     }
 
+    /// Serves `views` for both protocols at their paths, replacing any
+    /// earlier views.
+    ///
+    /// A request whose path a view route matches goes to that view,
+    /// whether it is plain HTTP or a WebSocket handshake; any other
+    /// request goes on to the http or websocket arm (or gets 404 when
+    /// that arm is missing). HTTP views see the channel layer too, so
+    /// they can `group_send`.
+    ///
+    /// ```
+    /// use aqueduct_routing::ProtocolTypeRouter;
+    /// use aqueduct_routing::views::{ViewRequest, Views, require_websocket};
+    ///
+    /// async fn clock(mut request: ViewRequest) -> aqueduct_core::Result {
+    ///     let ws = request.websocket().expect("require_websocket");
+    ///     ws.send("tick").await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// let app = ProtocolTypeRouter::new().views(Views::new().route("clock/", require_websocket(clock)));
+    /// assert!(app.has_views() && !app.has_http());
+    /// ```
+    pub fn views(mut self, views: Views) -> Self {
+        self.views = Some(Arc::new(views));
+        self
+    }
+
     /// Gives every WebSocket connection `layer`: Channels'
     /// `CHANNEL_LAYERS` setting.
     pub fn channel_layer<L: ChannelLayer>(self, layer: L) -> Self {
@@ -103,6 +136,11 @@ impl ProtocolTypeRouter {
         self
     }
 
+    /// Whether views are mounted.
+    pub fn has_views(&self) -> bool {
+        self.views.is_some()
+    }
+
     /// Whether an http arm is set.
     pub fn has_http(&self) -> bool {
         self.http.is_some()
@@ -118,7 +156,8 @@ impl ProtocolTypeRouter {
         self.channel_layer.as_ref()
     }
 
-    /// Answers one HTTP request with the http arm. The server calls this.
+    /// Answers one HTTP request with the matching view, or else the http
+    /// arm. The server calls this.
     ///
     /// Never fails: with no http arm the answer is `404 Not Found`; when
     /// the service returns an error, it is logged and the answer is
@@ -144,7 +183,13 @@ impl ProtocolTypeRouter {
         &self,
         request: Request<Body>,
     ) -> impl Future<Output = Response<Body>> + Send + 'static {
-        serve(self.http.clone(), request)
+        if let Some(views) = &self.views
+            && let Some((view, params)) = views.find_http(request.uri())
+        {
+            let layer = self.channel_layer.clone();
+            return Either::Left(view.serve_http(request, params, layer));
+        }
+        Either::Right(serve(self.http.clone(), request))
     }
 }
 
@@ -160,14 +205,21 @@ impl WebsocketApp for ProtocolTypeRouter {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if let Some(layer) = &self.channel_layer {
+            scope.set_channel_layer(Some(layer.clone()));
+        }
+        let (scope, io) = match &self.views {
+            Some(views) => match views.match_websocket(scope, io) {
+                Ok(view) => return view,
+                Err(unmatched) => unmatched,
+            },
+            None => (scope, io),
+        };
         let Some(app) = &self.websocket else {
             tracing::info!(path = %scope.path(), "no websocket application; refusing with 404");
             let body = "No WebSocket application is configured.".to_owned();
             return Box::pin(deny_not_found(io, body));
         };
-        if let Some(layer) = &self.channel_layer {
-            scope.set_channel_layer(Some(layer.clone()));
-        }
         app.call(scope, io)
     }
 }
@@ -179,9 +231,17 @@ impl From<UrlRouter> for ProtocolTypeRouter {
     }
 }
 
+impl From<Views> for ProtocolTypeRouter {
+    /// A router with `views` mounted, and no arms.
+    fn from(views: Views) -> Self {
+        Self::new().views(views)
+    }
+}
+
 impl fmt::Debug for ProtocolTypeRouter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProtocolTypeRouter")
+            .field("views", &self.views)
             .field("http", &self.has_http())
             .field("websocket", &self.has_websocket())
             .field("channel_layer", &self.channel_layer.is_some())

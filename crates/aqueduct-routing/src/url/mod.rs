@@ -7,9 +7,10 @@
 //! - `router.rs` is [`UrlRouter`], which tries routes in the order added.
 
 pub(crate) mod converter;
-mod pattern;
+pub(crate) mod pattern;
 mod router;
-mod shape;
-mod table;
+pub(crate) mod shape;
+pub(crate) mod table;
 
 pub use router::UrlRouter;
+pub(crate) use router::strip_slash;

@@ -210,15 +210,8 @@ impl UrlRouter {
     /// Finds the route for `path` (no leading `/`): the earliest added
     /// whose converters accept it, looking into nested routers.
     fn find(&self, path: &str) -> Option<Found<'_>> {
-        let hits = self.table.lookup(path);
-        let mut tries: Vec<(usize, &[&str])> = hits
-            .iter()
-            .flat_map(|hit| hit.routes.iter().map(|&route| (route, &hit.values[..])))
-            .collect();
-        tries.sort_unstable_by_key(|&(route, _)| route);
-        tries
-            .into_iter()
-            .find_map(|(route, values)| self.routes[route].try_match(values))
+        self.table
+            .first_match(path, |route, values| self.routes[route].try_match(values))
     }
 }
 
@@ -252,7 +245,7 @@ impl Route {
 
 /// Channels strips the leading `/` before matching, so patterns read
 /// `ws/chat/<room_name>/`.
-fn strip_slash(path: &str) -> &str {
+pub(crate) fn strip_slash(path: &str) -> &str {
     path.strip_prefix('/').unwrap_or(path)
 }
 

@@ -86,6 +86,28 @@ impl Table {
             .collect()
     }
 
+    /// Offers `path`'s matching routes to `try_route` in the order they
+    /// were added, with the text of each parameter; returns the first
+    /// answer that is not `None`.
+    ///
+    /// This is Channels' rule, "the earliest route that accepts the path
+    /// wins", for every router built on a table.
+    pub(crate) fn first_match<'p, T>(
+        &self,
+        path: &'p str,
+        mut try_route: impl FnMut(usize, &[&'p str]) -> Option<T>,
+    ) -> Option<T> {
+        let hits = self.lookup(path);
+        let mut tries: Vec<(usize, &[&str])> = hits
+            .iter()
+            .flat_map(|hit| hit.routes.iter().map(|&route| (route, &hit.values[..])))
+            .collect();
+        tries.sort_unstable_by_key(|&(route, _)| route);
+        tries
+            .into_iter()
+            .find_map(|(route, values)| try_route(route, values))
+    }
+
     /// How many matchit trees a lookup asks.
     #[cfg(test)]
     pub(crate) fn tier_count(&self) -> usize {

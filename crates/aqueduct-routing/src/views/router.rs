@@ -1,0 +1,216 @@
+//! `Views`: routes views by path, for HTTP and WebSocket at once.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use aqueduct_core::{AppFuture, Body, BoxError, Param, Scope, WebsocketApp, WebsocketIo};
+use bytes::Bytes;
+use http::{Request, StatusCode, Uri};
+use percent_encoding::percent_decode_str;
+use tower::Service;
+
+use super::response::{ViewResponse, status_response};
+use super::view::View;
+use crate::app::deny_not_found;
+use crate::error::PatternError;
+use crate::url::pattern::Pattern;
+use crate::url::shape::Shape;
+use crate::url::strip_slash;
+use crate::url::table::Table;
+
+/// Routes requests to [views](View) by path, with the Django `path()`
+/// patterns of [`UrlRouter`](crate::UrlRouter): Django's `urlpatterns`
+/// for dwebsocket views.
+///
+/// One route answers both protocols: a plain HTTP request and a WebSocket
+/// handshake on the same path reach the same view. Mount the table on
+/// [`ProtocolTypeRouter::views`](crate::ProtocolTypeRouter::views): it is
+/// tried first, and whatever it does not match goes on to the http and
+/// websocket arms, so views, consumers and an axum `Router` share one
+/// server. On its own, `Views` is also a [`WebsocketApp`] and a tower
+/// [`Service`] that answer `404 Not Found` when no route matches.
+///
+/// Routes are tried in the order they were added, converters included
+/// (`<int:id>`, `<slug:…>`, …), and the view reads what they captured with
+/// [`ViewRequest::param`](super::ViewRequest::param). Any method reaches
+/// the view, as in Django; it can check
+/// [`ViewRequest::method`](super::ViewRequest::method).
+///
+/// ```
+/// use aqueduct_routing::ProtocolTypeRouter;
+/// use aqueduct_routing::views::{ViewRequest, Views, accept_websocket, require_websocket};
+///
+/// async fn echo(mut request: ViewRequest) -> aqueduct_core::Result<String> {
+///     let Some(ws) = request.websocket() else {
+///         return Ok(request.query_param("message").unwrap_or_default().to_owned());
+///     };
+///     while let Some(message) = ws.wait().await {
+///         ws.send(message).await?;
+///     }
+///     Ok(String::new())
+/// }
+///
+/// async fn room(mut request: ViewRequest) -> aqueduct_core::Result {
+///     let room = request.param_int("id").unwrap_or_default();
+///     let ws = request.websocket().expect("require_websocket");
+///     ws.send(format!("welcome to room {room}")).await?;
+///     Ok(())
+/// }
+///
+/// let views = Views::new()
+///     .route("echo/", accept_websocket(echo))
+///     .route("rooms/<int:id>/", require_websocket(room));
+/// let app = ProtocolTypeRouter::new()
+///     .views(views)
+///     .http(axum::Router::new().route("/", axum::routing::get(|| async { "home" })));
+/// # let _ = app;
+/// ```
+#[derive(Clone, Default)]
+pub struct Views {
+    routes: Vec<Route>,
+    table: Table,
+}
+
+#[derive(Clone)]
+struct Route {
+    pattern: Pattern,
+    view: View,
+}
+
+impl Views {
+    /// Creates a table with no routes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends requests whose path matches `pattern` to `view`.
+    ///
+    /// # Panics
+    ///
+    /// As [`UrlRouter::route`](crate::UrlRouter::route): when `pattern` is
+    /// malformed, or when an earlier route matches every path this one
+    /// would. The message names the pattern and says how to fix it.
+    #[track_caller]
+    pub fn route(mut self, pattern: &str, view: View) -> Self {
+        let source = pattern;
+        let pattern =
+            Pattern::parse(source).unwrap_or_else(|err| panic!("Invalid route {source:?}: {err}"));
+        let shape = Shape::new(pattern.parts(), false);
+        let shadowed_by = self
+            .table
+            .routes_with(&shape)
+            .iter()
+            .map(|&id| &self.routes[id].pattern)
+            .find(|earlier| earlier.covers(&pattern));
+        if let Some(by) = shadowed_by {
+            let by = by.source().to_owned();
+            panic!(
+                "Invalid route {source:?}: {}",
+                PatternError::Shadowed { by }
+            );
+        }
+        self.table.insert(shape, self.routes.len());
+        self.routes.push(Route { pattern, view });
+        self
+    }
+
+    /// Whether there are no routes.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// The view for `path` (percent-decoded, with or without its leading
+    /// `/`) and what its pattern captured.
+    pub(crate) fn find(&self, path: &str) -> Option<(&View, Vec<Param>)> {
+        self.table.first_match(strip_slash(path), |route, values| {
+            let route = &self.routes[route];
+            Some((&route.view, route.pattern.convert(values)?))
+        })
+    }
+
+    /// The view for an HTTP request to `uri`, and what its route captured.
+    pub(crate) fn find_http(&self, uri: &Uri) -> Option<(View, Vec<Param>)> {
+        let path = percent_decode_str(uri.path()).decode_utf8_lossy();
+        self.find(&path)
+            .map(|(view, params)| (view.clone(), params))
+    }
+
+    /// The future that runs the view for a WebSocket; the scope and the
+    /// conversation back when no route matches.
+    pub(crate) fn match_websocket<'a>(
+        &'a self,
+        mut scope: Scope,
+        io: Box<dyn WebsocketIo>,
+    ) -> Result<AppFuture<'a>, (Scope, Box<dyn WebsocketIo>)> {
+        // Mounted under a `UrlRouter` prefix, match what the prefix left.
+        let path = scope.path_remaining().unwrap_or(scope.path());
+        let Some((view, params)) = self.find(path) else {
+            return Err((scope, io));
+        };
+        scope.params_mut().extend(params);
+        scope.set_path_remaining(Some(String::new()));
+        Ok(view.call(scope, io))
+    }
+}
+
+// Not `async fn`: handing back the view's own future keeps the
+// connection's task one future deep (see `AppFuture`).
+impl WebsocketApp for Views {
+    fn call<'life0, 'async_trait>(
+        &'life0 self,
+        scope: Scope,
+        io: Box<dyn WebsocketIo>,
+    ) -> AppFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.match_websocket(scope, io)
+            .unwrap_or_else(|(scope, io)| {
+                tracing::info!(path = %scope.path(), "no view matches the path; refusing with 404");
+                let body = format!("No view found for path {:?}.", scope.path());
+                Box::pin(deny_not_found(io, body))
+            })
+    }
+}
+
+/// Serves plain HTTP: the matching view, or `404 Not Found`.
+impl<B> Service<Request<B>> for Views
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = ViewResponse;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<ViewResponse, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let Some((view, params)) = self.find_http(request.uri()) else {
+            tracing::debug!(path = %request.uri().path(), "no view matches the path; answering 404");
+            return Box::pin(async { Ok(status_response(StatusCode::NOT_FOUND)) });
+        };
+        let answer = view.serve_http(request.map(Body::new), params, None);
+        Box::pin(async move { Ok(answer.await) })
+    }
+}
+
+impl fmt::Debug for Views {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Views")
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} => {:?}", self.pattern.source(), self.view)
+    }
+}
