@@ -88,25 +88,39 @@ impl Event {
     /// `HashMap`, a `serde_json::json!({…})` object). If it already has a
     /// `"type"` key, it must equal `event_type`.
     pub fn new<T: Serialize + ?Sized>(event_type: &str, payload: &T) -> Result<Self, EventError> {
-        let body =
-            rmp_serde::to_vec_named(payload).map_err(|err| EventError::Encode(err.to_string()))?;
-        let (entries, header_len) = map_header(&body)?;
-        if let Some(found) = find_type(&body)? {
-            let found = std::str::from_utf8(&body[found]).unwrap_or_default();
-            if found != event_type {
+        // The payload is encoded after room for the message's own map header
+        // and `"type"` entry, which then go just in front of its entries:
+        // one buffer, one pass over the payload, no copy.
+        let room = MAP_HEADER_MAX + TYPE_KEY.len() + STR_HEADER_MAX + event_type.len();
+        let mut buf = vec![0; room];
+        rmp_serde::encode::write_named(&mut buf, payload)
+            .map_err(|err| EventError::Encode(err.to_string()))?;
+        let (entries, header_len) = map_header(&buf[room..])?;
+        if let Some(found) = find_type(&buf[room..])? {
+            let found_text = std::str::from_utf8(&buf[room..][found.clone()]).unwrap_or_default();
+            if found_text != event_type {
                 return Err(EventError::TypeMismatch {
                     expected: event_type.to_owned(),
-                    found: found.to_owned(),
+                    found: found_text.to_owned(),
                 });
             }
-            return Self::from_msgpack(Bytes::from(body));
+            let body = Bytes::from(buf).slice(room..);
+            return Ok(Self {
+                body,
+                event_type: found,
+            });
         }
-        let mut out = Vec::with_capacity(body.len() + event_type.len() + 16);
-        write(rmp::encode::write_map_len(&mut out, entries + 1))?;
-        write(rmp::encode::write_str(&mut out, "type"))?;
-        write(rmp::encode::write_str(&mut out, event_type))?;
-        out.extend_from_slice(&body[header_len..]);
-        Self::from_msgpack(Bytes::from(out))
+        let mut head = Vec::with_capacity(room);
+        write(rmp::encode::write_map_len(&mut head, entries + 1))?;
+        write(rmp::encode::write_str(&mut head, TYPE_KEY))?;
+        write(rmp::encode::write_str(&mut head, event_type))?;
+        let start = room + header_len - head.len();
+        buf[start..room + header_len].copy_from_slice(&head);
+        let type_end = head.len();
+        Ok(Self {
+            body: Bytes::from(buf).slice(start..),
+            event_type: type_end - event_type.len()..type_end,
+        })
     }
 
     /// Makes an event from a complete message that has its own `"type"` key.
@@ -170,6 +184,12 @@ impl fmt::Debug for Event {
     }
 }
 
+/// The longest msgpack map header (map 32) and string header (str 32).
+const MAP_HEADER_MAX: usize = 5;
+const STR_HEADER_MAX: usize = 5;
+/// The key every channel-layer message carries.
+const TYPE_KEY: &str = "type";
+
 fn write<E: fmt::Display>(result: Result<impl Sized, E>) -> Result<(), EventError> {
     result
         .map(drop)
@@ -202,7 +222,7 @@ fn find_type(body: &[u8]) -> Result<Option<Range<usize>>, EventError> {
         let key = rmpv::decode::read_value_ref(&mut cursor).map_err(decode_err)?;
         let value_start = body.len() - cursor.len();
         let value = rmpv::decode::read_value_ref(&mut cursor).map_err(decode_err)?;
-        if as_str(&key) != Some("type") {
+        if as_str(&key) != Some(TYPE_KEY) {
             continue;
         }
         let Some(text) = as_str(&value) else {
@@ -290,6 +310,39 @@ mod tests {
                 Ok(ty) => assert_eq!(got.unwrap(), ty, "{payload}"),
                 Err(kind) => assert!(got.unwrap_err().starts_with(kind), "{payload}"),
             }
+        }
+    }
+
+    /// Event::new writes the type in front of the payload's own entries; the
+    /// bytes must be exactly the msgpack of the whole map, type first,
+    /// whatever the sizes of the map and string headers.
+    #[test]
+    fn new_encodes_the_type_first_in_one_msgpack_map() {
+        let many: serde_json::Map<String, serde_json::Value> =
+            (0..20).map(|i| (format!("k{i:02}"), json!(i))).collect();
+        let long_type = "t".repeat(300);
+        let table = [
+            ("chat.message", json!({"message": "hi"})),
+            ("chat.message", json!({})),
+            ("chat.message", serde_json::Value::Object(many)),
+            (long_type.as_str(), json!({"message": "hi"})),
+        ];
+        for (event_type, payload) in table {
+            let event = Event::new(event_type, &payload).unwrap();
+            let mut bytes = &event.as_msgpack()[..];
+            let rmpv::Value::Map(entries) = rmpv::decode::read_value(&mut bytes).unwrap() else {
+                panic!("not a map: {payload}");
+            };
+            assert!(bytes.is_empty(), "trailing bytes after the map");
+            let payload_bytes = rmp_serde::to_vec_named(&payload).unwrap();
+            let rmpv::Value::Map(payload_entries) =
+                rmpv::decode::read_value(&mut &payload_bytes[..]).unwrap()
+            else {
+                panic!("payload is not a map");
+            };
+            assert_eq!(entries[0], ("type".into(), event_type.into()), "{payload}");
+            assert_eq!(entries[1..], payload_entries[..], "{payload}");
+            assert_eq!(event.event_type(), event_type);
         }
     }
 
