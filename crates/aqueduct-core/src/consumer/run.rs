@@ -4,11 +4,11 @@ use std::any::Any;
 use std::future::Future;
 use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt};
 use tracing::Instrument;
 
 use super::WebsocketConsumer;
@@ -20,8 +20,6 @@ use crate::layer::{ChannelLayer, LayerError};
 use crate::scope::Scope;
 
 const INTERNAL: http::StatusCode = http::StatusCode::INTERNAL_SERVER_ERROR;
-
-type Receiving<'a> = Pin<Box<dyn Future<Output = Result<Event, LayerError>> + Send + 'a>>;
 
 /// Runs `consumer` over `io` from the handshake to the end of the connection.
 ///
@@ -121,20 +119,33 @@ async fn converse<C: WebsocketConsumer>(
     layer: Option<&dyn ChannelLayer>,
     channel: Option<&str>,
 ) {
-    // The layer's receive future lives across loop turns, so a client
-    // message arriving never costs a new wait on the layer.
-    let mut receiving: Option<Receiving<'_>> = layer.zip(channel).map(|(l, c)| l.receive(c));
+    // One stream of layer events for the connection's life: an event
+    // costs the layer no lookup, and a client message no new wait.
+    let mut events = layer.zip(channel).map(|(l, c)| l.receiver(c));
+    // Client messages and layer events take turns at going first, so a
+    // client that never pauses cannot starve the layer, nor the reverse.
+    let mut client_first = true;
     loop {
+        client_first = !client_first;
         let step = {
             let mut inbound = pin!(ctx.recv());
-            // Client messages first: they are what the consumer answers.
             poll_fn(|cx| {
-                if let Poll::Ready(inbound) = inbound.as_mut().poll(cx) {
-                    return Poll::Ready(Step::Inbound(inbound));
+                let mut from_client =
+                    |cx: &mut std::task::Context<'_>| inbound.as_mut().poll(cx).map(Step::Inbound);
+                if client_first && let Poll::Ready(step) = from_client(cx) {
+                    return Poll::Ready(step);
                 }
-                match receiving.as_mut() {
-                    Some(events) => events.as_mut().poll(cx).map(Step::Event),
-                    None => Poll::Pending,
+                if let Some(events) = events.as_mut()
+                    && let Poll::Ready(event) = events.poll_next_unpin(cx)
+                {
+                    let ended =
+                        || LayerError::Backend("the channel layer stopped delivering".into());
+                    return Poll::Ready(Step::Event(event.unwrap_or_else(|| Err(ended()))));
+                }
+                if client_first {
+                    Poll::Pending
+                } else {
+                    from_client(cx)
                 }
             })
             .await
@@ -142,8 +153,7 @@ async fn converse<C: WebsocketConsumer>(
         match step {
             Step::Inbound(Inbound::Disconnect(_)) => return,
             Step::Inbound(Inbound::Connect) => continue,
-            Step::Event(_) => receiving = layer.zip(channel).map(|(l, c)| l.receive(c)),
-            Step::Inbound(Inbound::Receive(_)) => {}
+            Step::Event(_) | Step::Inbound(Inbound::Receive(_)) => {}
         }
         // Boxed: the idle connection's future need not carry a hook's.
         if !Box::pin(dispatch(consumer, ctx, step)).await {

@@ -1,7 +1,6 @@
 //! The in-memory channel layer: one process, no service to run.
 
-use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::stream::{self, BoxStream};
 use rand::Rng;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -21,6 +21,13 @@ use crate::event::Event;
 
 /// Shards keep one busy channel or group from serializing all the others.
 const SHARDS: usize = 16;
+
+/// Every send hashes a few channel and group names; with SipHash, std's
+/// default, that was 5% of the server's work on the chat route. foldhash is
+/// seeded per process, so names a client picks cannot be chosen to collide.
+type RandomState = foldhash::quality::RandomState;
+type HashMap<K, V> = std::collections::HashMap<K, V, RandomState>;
+type HashSet<T> = std::collections::HashSet<T, RandomState>;
 
 /// Settings of an [`InMemoryChannelLayer`], with Channels' defaults.
 ///
@@ -346,7 +353,7 @@ impl Inner {
         if !self.sweeps.claim(now, self.config.expiry) {
             return;
         }
-        let mut expired_channels = HashSet::new();
+        let mut expired_channels = HashSet::default();
         for shard in &self.channels {
             lock(shard).retain(|name, queue| {
                 // Someone else holds the queue: a reader is waiting on it or
@@ -414,6 +421,23 @@ impl ChannelLayer for InMemoryChannelLayer {
                 return Ok(event);
             }
         }
+    }
+
+    /// Holds the channel's queue, so no event costs a lookup by name.
+    fn receiver<'a>(&'a self, channel: &'a str) -> BoxStream<'a, Result<Event, LayerError>> {
+        if let Err(err) = validate_channel_name(channel) {
+            return Box::pin(stream::once(async move { Err(err) }));
+        }
+        let queue = self.inner.queue(channel);
+        Box::pin(stream::unfold(queue, move |mut queue| async move {
+            loop {
+                if let Some(event) = self.inner.receive_from(&queue, channel).await {
+                    return Some((Ok(event), queue));
+                }
+                // Retired by `flush` or `close_channel`: listen on the new one.
+                queue = self.inner.queue(channel);
+            }
+        }))
     }
 
     async fn group_add(&self, group: &str, channel: &str) -> Result<(), LayerError> {
@@ -490,5 +514,7 @@ impl fmt::Debug for InMemoryChannelLayer {
     }
 }
 
+#[cfg(test)]
+mod receiver_tests;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ mod memory;
 mod names;
 
 use async_trait::async_trait;
+use futures_util::stream::{self, BoxStream};
 
 use crate::event::Event;
 
@@ -67,6 +68,19 @@ pub trait ChannelLayer: Send + Sync + 'static {
     ///
     /// Cancel-safe: dropping the future before it completes loses nothing.
     async fn receive(&self, channel: &str) -> Result<Event, LayerError>;
+
+    /// The events of `channel`, one after another, for its one reader to
+    /// hold for as long as it listens.
+    ///
+    /// A consumer's run loop listens this way, so a layer can keep what
+    /// `receive` would look up again for every event. The default calls
+    /// [`receive`](Self::receive) in a loop. Cancel-safe as `receive` is:
+    /// dropping the stream loses nothing it has not yielded.
+    fn receiver<'a>(&'a self, channel: &'a str) -> BoxStream<'a, Result<Event, LayerError>> {
+        Box::pin(stream::unfold((), move |()| async move {
+            Some((self.receive(channel).await, ()))
+        }))
+    }
 
     /// Adds `channel` to `group`, or refreshes its membership.
     async fn group_add(&self, group: &str, channel: &str) -> Result<(), LayerError>;
