@@ -91,7 +91,10 @@ fn file_marker(line: &str) -> Option<&str> {
 
 /// The tutorial's last version of each file.
 fn final_files(blocks: &[FileBlock]) -> BTreeMap<&str, &FileBlock> {
-    blocks.iter().map(|block| (block.path.as_str(), block)).collect()
+    blocks
+        .iter()
+        .map(|block| (block.path.as_str(), block))
+        .collect()
 }
 
 /// Every file under `dir`, as paths relative to it.
@@ -219,7 +222,10 @@ fn the_tutorial_depends_on_what_the_example_depends_on() {
         .map(|part| read(&workspace_root().join("docs/tutorial").join(part)))
         .collect();
 
-    for line in toml_blocks(&markdown).iter().flat_map(|b| dependency_lines(b)) {
+    for line in toml_blocks(&markdown)
+        .iter()
+        .flat_map(|b| dependency_lines(b))
+    {
         let (name, value) = line.split_once(" = ").unwrap();
         if name.starts_with("aqueduct") {
             let git = format!("{{ git = \"{repository}\" }}");
