@@ -52,7 +52,7 @@ pub use async_trait::async_trait;
 pub use http;
 
 // Every Rust block of the README and of docs/ runs as a doctest. The
-// tutorial's whole-file blocks are `ignore`d here: tests/tutorial.rs builds
+// tutorial's whole-file blocks are `ignore`d here: tests/tutorial/ builds
 // them step by step and checks the last ones against examples/chat.
 
 #[cfg(doctest)]

@@ -6,12 +6,16 @@
 //! must be examples/chat's file byte for byte; every step before that must
 //! build as the reader builds it, without a warning.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod manifest;
+mod markdown;
+
+use std::path::Path;
 use std::process::Command;
 
-/// The tutorial's pages, in reading order.
-const PARTS: [&str; 3] = ["part-1.md", "part-2.md", "part-3.md"];
+use manifest::{dependency_lines, local_manifest, table_lines, toml_string, version_of};
+use markdown::{
+    file_blocks, file_marker, files_under, final_files, read, toml_blocks, workspace_root,
+};
 
 /// Files of examples/chat that the tutorial does not build, and why.
 const NOT_IN_THE_TUTORIAL: [(&str, &str); 2] = [
@@ -27,95 +31,6 @@ const NOT_IN_THE_TUTORIAL: [(&str, &str); 2] = [
 
 /// What `cargo new mysite` writes in `src/main.rs`.
 const HELLO_WORLD: &str = "fn main() {\n    println!(\"Hello, world!\");\n}\n";
-
-/// A code block that the tutorial marks as a whole file.
-#[derive(Debug)]
-struct FileBlock {
-    /// Where it is, as `part-2.md:140`, for messages.
-    place: String,
-    /// The file's path in the reader's crate, such as `src/consumer.rs`.
-    path: String,
-    /// What follows the opening fence, such as `rust,ignore`.
-    info: String,
-    /// The file's content, ending with a newline as files do.
-    text: String,
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the workspace root")
-        .to_owned()
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
-}
-
-/// Every file block of the tutorial, in reading order.
-fn file_blocks() -> Vec<FileBlock> {
-    let dir = workspace_root().join("docs/tutorial");
-    let mut blocks = Vec::new();
-    for part in PARTS {
-        let markdown = read(&dir.join(part));
-        let mut lines = markdown.lines().enumerate();
-        while let Some((_, line)) = lines.next() {
-            let Some(path) = file_marker(line) else {
-                continue;
-            };
-            let (number, fence) = lines.next().unwrap_or_default();
-            let place = format!("{part}:{}", number + 1);
-            let info = fence.strip_prefix("```").unwrap_or_else(|| {
-                panic!("{place}: a `<!-- file: {path} -->` line must be followed by a code block")
-            });
-            let body: Vec<&str> = lines
-                .by_ref()
-                .map(|(_, line)| line)
-                .take_while(|line| *line != "```")
-                .collect();
-            blocks.push(FileBlock {
-                place,
-                path: path.to_owned(),
-                info: info.to_owned(),
-                text: body.join("\n") + "\n",
-            });
-        }
-    }
-    blocks
-}
-
-/// `<!-- file: src/lib.rs -->` gives `src/lib.rs`.
-fn file_marker(line: &str) -> Option<&str> {
-    line.strip_prefix("<!-- file: ")?.strip_suffix(" -->")
-}
-
-/// The tutorial's last version of each file.
-fn final_files(blocks: &[FileBlock]) -> BTreeMap<&str, &FileBlock> {
-    blocks
-        .iter()
-        .map(|block| (block.path.as_str(), block))
-        .collect()
-}
-
-/// Every file under `dir`, as paths relative to it.
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path.strip_prefix(dir).unwrap();
-                found.push(relative.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 #[test]
 fn the_tutorial_ends_with_the_files_of_examples_chat() {
     let example = workspace_root().join("examples/chat");
@@ -214,12 +129,13 @@ fn only_file_blocks_skip_the_doctests() {
 }
 
 #[test]
-fn the_tutorial_depends_on_what_the_example_depends_on() {
+fn the_docs_ask_for_the_versions_the_workspace_uses() {
     let root = read(&workspace_root().join("Cargo.toml"));
     let repository = toml_string(&root, "repository").expect("the workspace has a repository");
-    let markdown: String = PARTS
+    let docs = workspace_root().join("docs");
+    let markdown: String = files_under(&docs)
         .iter()
-        .map(|part| read(&workspace_root().join("docs/tutorial").join(part)))
+        .map(|page| read(&docs.join(page)))
         .collect();
 
     for line in toml_blocks(&markdown)
@@ -232,22 +148,26 @@ fn the_tutorial_depends_on_what_the_example_depends_on() {
             let path = format!("{{ path = \"../aqueduct/crates/{name}\" }}");
             assert!(
                 value == git || value == path,
-                "the tutorial's `{line}` should be `{name} = {git}` or `{name} = {path}`"
+                "the docs' `{line}` should be `{name} = {git}` or `{name} = {path}`"
             );
             continue;
         }
         let workspace = root
             .lines()
             .find(|l| l.starts_with(&format!("{name} = ")))
-            .unwrap_or_else(|| panic!("the tutorial uses {name}, which the workspace does not"));
+            .unwrap_or_else(|| panic!("the docs use {name}, which the workspace does not"));
         assert_eq!(
             version_of(value),
             version_of(workspace.split_once(" = ").unwrap().1),
-            "the tutorial's {name} and the workspace's differ in version"
+            "the docs' {name} and the workspace's differ in version"
         );
     }
+}
 
-    // The same crates, no more and no fewer, as the example's.
+#[test]
+fn the_tutorial_depends_on_what_the_example_depends_on() {
+    // The same crates, no more and no fewer; aqueduct-tests serves only
+    // tests/cli.rs, which the tutorial leaves out.
     let example = read(&workspace_root().join("examples/chat/Cargo.toml"));
     let blocks = file_blocks();
     let tutorial = &final_files(&blocks)["Cargo.toml"].text;
@@ -261,52 +181,6 @@ fn the_tutorial_depends_on_what_the_example_depends_on() {
         assert_eq!(names(tutorial), names(&example), "[{table}]");
     }
 }
-
-/// The ```toml blocks of a page.
-fn toml_blocks(markdown: &str) -> Vec<String> {
-    markdown
-        .split("```toml\n")
-        .skip(1)
-        .map(|rest| rest.split("```").next().unwrap().to_owned())
-        .collect()
-}
-
-/// The dependency lines of a TOML block: those of its dependency tables,
-/// or all of them when it has no table header (a line to add).
-fn dependency_lines(block: &str) -> Vec<&str> {
-    if !block.lines().any(|l| l.starts_with('[')) {
-        return block.lines().filter(|l| l.contains(" = ")).collect();
-    }
-    let mut lines: Vec<&str> = table_lines(block, "dependencies").collect();
-    lines.extend(table_lines(block, "dev-dependencies"));
-    lines
-}
-
-/// The `key = value` lines of `[table]`.
-fn table_lines<'a>(manifest: &'a str, table: &str) -> impl Iterator<Item = &'a str> {
-    let header = format!("[{table}]");
-    manifest
-        .lines()
-        .skip_while(move |line| *line != header)
-        .skip(1)
-        .take_while(|line| !line.starts_with('['))
-        .filter(|line| line.contains(" = ") && !line.starts_with('#'))
-}
-
-/// `"1.47"` or `{ version = "1.47", … }` gives `1.47`.
-fn version_of(value: &str) -> Option<&str> {
-    match value.strip_prefix('"') {
-        Some(rest) => rest.split('"').next(),
-        None => toml_string(value, "version"),
-    }
-}
-
-/// The string value of `key = "…"` anywhere in `text`.
-fn toml_string<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let start = text.find(&format!("{key} = \""))? + key.len() + 4;
-    text[start..].split('"').next()
-}
-
 /// Builds the reader's crate after each file block, as the reader does,
 /// with `cargo check` in a scratch directory. Slow the first time (it
 /// checks every dependency); later runs reuse its target directory.
@@ -349,21 +223,4 @@ fn every_step_of_the_tutorial_builds_without_warnings() {
             if warned { "warns" } else { "fails" }
         );
     }
-}
-
-/// The tutorial's `Cargo.toml` with aqueduct taken from this checkout
-/// instead of git, as its own workspace (the scratch directory is inside
-/// this one).
-fn local_manifest(manifest: &str, root: &Path) -> String {
-    let mut local = String::new();
-    for line in manifest.lines() {
-        match line.split_once(" = { git = ") {
-            Some((name, _)) if name.starts_with("aqueduct") => {
-                let path = root.join("crates").join(name);
-                local += &format!("{name} = {{ path = {:?} }}\n", path.display().to_string());
-            }
-            _ => local += &format!("{line}\n"),
-        }
-    }
-    local + "\n[workspace]\n"
 }
