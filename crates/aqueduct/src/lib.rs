@@ -51,13 +51,45 @@ pub use async_trait::async_trait;
 /// The `http` crate, for status codes and headers.
 pub use http;
 
+// Every Rust block of the README and of docs/ runs as a doctest. The
+// tutorial's whole-file blocks are `ignore`d here: tests/tutorial/ builds
+// them step by step and checks the last ones against examples/chat.
+
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../../docs/tutorial/README.md")]
+struct TutorialDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/tutorial/part-1.md")]
+struct TutorialPart1Doctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/tutorial/part-2.md")]
+struct TutorialPart2Doctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/tutorial/part-3.md")]
+struct TutorialPart3Doctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/consumers.md")]
+struct ConsumersDoctests;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../../docs/topics/routing.md")]
 struct RoutingDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/channel-layers.md")]
+struct ChannelLayersDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/testing.md")]
+struct TestingDoctests;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/topics/server.md")]

@@ -32,14 +32,9 @@ impl WebsocketConsumer for ChatConsumer {
 
         // Join the room group before accepting, so no message sent to the
         // room after the client sees the connection open is missed.
+        // aqueduct leaves the group when the connection ends.
         ctx.group_add(&self.room_group_name).await?;
         ctx.accept().await
-    }
-
-    async fn disconnect(&mut self, ctx: &mut Context, _code: CloseCode) -> Result {
-        // Leave the room group.
-        ctx.group_discard(&self.room_group_name).await?;
-        Ok(())
     }
 
     // Receive a message from the WebSocket.

@@ -1,6 +1,6 @@
-//! The chat of the Django Channels tutorial, in Rust.
+//! A chat server: the chat of the Django Channels tutorial, in Rust.
 //!
-//! Run with `cargo run -p example-chat`, then open <http://127.0.0.1:8000/chat/>.
+//! [`app`] is the whole application; `src/main.rs` serves it.
 
 mod consumer;
 mod pages;
@@ -13,7 +13,10 @@ pub use consumer::ChatConsumer;
 /// in-memory channel layer joining the consumers of one room.
 pub fn app() -> ProtocolTypeRouter {
     ProtocolTypeRouter::new()
+        // Plain HTTP requests go to the pages, an axum Router.
         .http(pages::router())
+        // WebSocket connections are routed by path to a consumer.
         .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
+        // Consumers talk to each other through the channel layer.
         .channel_layer(InMemoryChannelLayer::new())
 }
