@@ -12,26 +12,27 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderValue, Response, header};
-use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper::upgrade::OnUpgrade;
 use hyper_tungstenite::WebSocketStream;
 use hyper_tungstenite::tungstenite;
 use hyper_tungstenite::tungstenite::protocol::{Role, frame::coding};
 use hyper_util::rt::TokioIo;
 use std::future::{Future, poll_fn};
 use std::task::Poll;
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::failure::{Failure, classify};
 use super::lean::LeanIo;
 use crate::config::Config;
+use crate::shutdown::{Shutdown, ShutdownWatch};
 
 /// Drives one WebSocket connection for the application that owns it.
 pub(crate) struct ServerIo {
     phase: Phase,
     config: Arc<Config>,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 }
 
 enum Phase {
@@ -49,7 +50,7 @@ struct Handshake {
 }
 
 /// The WebSocket over the upgraded connection.
-type Socket = WebSocketStream<LeanIo<TokioIo<Upgraded>>>;
+type Socket = WebSocketStream<LeanIo<TcpStream>>;
 
 struct Open {
     ws: Socket,
@@ -57,7 +58,7 @@ struct Open {
     last_seen: Instant,
     ping_sent: Option<Instant>,
     heartbeat: Pin<Box<Sleep>>,
-    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    shutdown: ShutdownWatch,
 }
 
 /// What an open connection does next, decided without waiting.
@@ -79,7 +80,7 @@ enum Step {
 impl Open {
     /// Polls what an open connection waits on, shutdown first.
     fn poll_step(&mut self, cx: &mut std::task::Context<'_>, config: &Config) -> Poll<Step> {
-        if self.shutdown.as_mut().poll(cx).is_ready() {
+        if self.shutdown.poll(cx).is_ready() {
             return Poll::Ready(Step::Shutdown);
         }
         if let Poll::Ready(frame) = self.ws.poll_next_unpin(cx) {
@@ -147,7 +148,7 @@ impl ServerIo {
         respond: oneshot::Sender<Response<Body>>,
         upgrade: OnUpgrade,
         config: Arc<Config>,
-        shutdown: CancellationToken,
+        shutdown: Shutdown,
     ) -> Self {
         Self {
             phase: Phase::Handshake(Box::new(Handshake {
@@ -204,7 +205,14 @@ impl ServerIo {
                 return Err(ConnectionClosed);
             }
         };
-        let io = LeanIo::new(TokioIo::new(upgraded));
+        // Back to the bare socket: every read and write would otherwise go
+        // through hyper's boxed, rewindable IO and two adapters.
+        let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else {
+            tracing::error!("upgraded connection is not the TCP stream it was served on");
+            self.phase = Phase::Done(CloseCode::ABNORMAL);
+            return Err(ConnectionClosed);
+        };
+        let io = LeanIo::new(parts.io.into_inner(), &parts.read_buf);
         let config = Some(self.config.websocket());
         let ws = WebSocketStream::from_raw_socket(io, Role::Server, config).await;
         tracing::info!(
@@ -217,7 +225,7 @@ impl ServerIo {
             last_seen: now,
             ping_sent: None,
             heartbeat: Box::pin(sleep_until(now + self.config.ping_interval)),
-            shutdown: Box::pin(self.shutdown.clone().cancelled_owned()),
+            shutdown: self.shutdown.watch(),
         }));
         Ok(())
     }

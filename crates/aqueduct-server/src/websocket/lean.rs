@@ -30,10 +30,18 @@ pub(crate) struct LeanIo<S> {
 }
 
 impl<S> LeanIo<S> {
-    pub(crate) fn new(inner: S) -> Self {
+    /// Wraps `inner`, whose first bytes were read already into `read`.
+    ///
+    /// `read` is copied if it holds anything: it is a slice of hyper's
+    /// request buffer, which would otherwise live as long as it does.
+    pub(crate) fn new(inner: S, read: &[u8]) -> Self {
         Self {
             inner,
-            rest: Bytes::new(),
+            rest: if read.is_empty() {
+                Bytes::new()
+            } else {
+                Bytes::copy_from_slice(read)
+            },
         }
     }
 }
@@ -127,7 +135,7 @@ mod tests {
     #[tokio::test]
     async fn small_reads_see_every_byte_in_order_and_keep_nothing_after() {
         let (mut client, server) = duplex(64 << 10);
-        let mut io = LeanIo::new(server);
+        let mut io = LeanIo::new(server, &[]);
         let sent: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
         client.write_all(&sent).await.unwrap();
         let got = read_in_steps(&mut io, sent.len(), 256).await;
@@ -141,7 +149,7 @@ mod tests {
     #[tokio::test]
     async fn large_reads_go_straight_to_the_caller() {
         let (mut client, server) = duplex(64 << 10);
-        let mut io = LeanIo::new(server);
+        let mut io = LeanIo::new(server, &[]);
         client.write_all(&[7; 30_000]).await.unwrap();
         let got = read_in_steps(&mut io, 30_000, 2 * CHUNK).await;
         assert!(got.iter().all(|&b| b == 7));
@@ -149,10 +157,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn bytes_read_before_come_first() {
+        let (mut client, server) = duplex(1024);
+        let mut io = LeanIo::new(server, b"early ");
+        client.write_all(b"later").await.unwrap();
+        drop(client);
+        let mut got = Vec::new();
+        io.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"early later");
+    }
+
+    #[tokio::test]
     async fn end_of_stream_reads_zero() {
         let (client, server) = duplex(1024);
         drop(client);
-        let mut io = LeanIo::new(server);
+        let mut io = LeanIo::new(server, &[]);
         let mut buf = [0; 16];
         assert_eq!(io.read(&mut buf).await.unwrap(), 0);
     }
