@@ -13,11 +13,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::config::Config;
+use crate::shutdown::Shutdown;
 use crate::websocket::{ServerIo, switching_protocols};
 
 /// What every connection of one server shares.
@@ -25,7 +25,7 @@ pub(crate) struct Shared {
     pub(crate) app: ProtocolTypeRouter,
     pub(crate) config: Arc<Config>,
     pub(crate) tracker: TaskTracker,
-    pub(crate) shutdown: CancellationToken,
+    pub(crate) shutdown: Shutdown,
 }
 
 /// Serves HTTP/1.1 on `stream` until the client leaves, the connection is
@@ -48,7 +48,7 @@ pub(crate) async fn serve_connection(stream: TcpStream, client: SocketAddr, shar
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
-        () = shutdown.cancelled() => {
+        () = shutdown.wait() => {
             connection.as_mut().graceful_shutdown();
             connection.await
         }

@@ -10,6 +10,7 @@
 mod config;
 mod connection;
 mod server;
+mod shutdown;
 mod websocket;
 
 pub use server::Server;

@@ -8,9 +8,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::shutdown::Shutdown;
 use aqueduct_routing::ProtocolTypeRouter;
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
@@ -151,7 +151,7 @@ impl Server {
             app: app.into(),
             config: Arc::new(config),
             tracker: TaskTracker::new(),
-            shutdown: CancellationToken::new(),
+            shutdown: Shutdown::default(),
         });
         let mut signal = signal.unwrap_or_else(|| Box::pin(terminate()));
         tracing::info!(addr = %listener.local_addr()?, "aqueduct listening");
@@ -177,7 +177,7 @@ async fn shutdown(shared: &Shared) {
         connections = shared.tracker.len(),
         "shutting down: closing every connection"
     );
-    shared.shutdown.cancel();
+    shared.shutdown.start();
     shared.tracker.close();
     let deadline = shared.config.shutdown_timeout;
     if tokio::time::timeout(deadline, shared.tracker.wait())
