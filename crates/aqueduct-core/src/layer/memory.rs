@@ -1,5 +1,7 @@
 //! The in-memory channel layer: one process, no service to run.
 
+mod receiver;
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::hash::BuildHasher;
@@ -9,10 +11,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
+use futures_util::task::AtomicWaker;
 use rand::Rng;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use self::receiver::QueueReceiver;
 use super::capacity::Capacities;
 use super::{
     ChannelLayer, GroupSendReport, LayerError, validate_channel_name, validate_group_name,
@@ -160,7 +164,10 @@ type Members = HashMap<Arc<str>, Instant>;
 struct Queue {
     capacity: usize,
     messages: Mutex<VecDeque<(Instant, Event)>>,
+    /// Wakes `receive` calls.
     notify: Notify,
+    /// Wakes the channel's `receiver` stream.
+    reader: AtomicWaker,
     /// Set, under the `messages` lock, once `flush` or `close_channel` took
     /// the queue out of the layer: a receive still waiting on it must move
     /// to the channel's new queue, or it would never see another message.
@@ -202,6 +209,7 @@ impl Queue {
         messages.push_back((now, event));
         drop(messages);
         self.notify.notify_one();
+        self.reader.wake();
         (Push::Queued, expired)
     }
 
@@ -226,6 +234,7 @@ impl Queue {
         messages.clear();
         drop(messages);
         self.notify.notify_waiters();
+        self.reader.wake();
     }
 }
 
@@ -270,6 +279,7 @@ impl Inner {
             capacity: self.config.capacities.for_channel(channel),
             messages: Mutex::new(VecDeque::new()),
             notify: Notify::new(),
+            reader: AtomicWaker::new(),
             retired: AtomicBool::new(false),
         });
         shard.insert(Arc::from(channel), queue.clone());
@@ -428,16 +438,11 @@ impl ChannelLayer for InMemoryChannelLayer {
         if let Err(err) = validate_channel_name(channel) {
             return Box::pin(stream::once(async move { Err(err) }));
         }
-        let queue = self.inner.queue(channel);
-        Box::pin(stream::unfold(queue, move |mut queue| async move {
-            loop {
-                if let Some(event) = self.inner.receive_from(&queue, channel).await {
-                    return Some((Ok(event), queue));
-                }
-                // Retired by `flush` or `close_channel`: listen on the new one.
-                queue = self.inner.queue(channel);
-            }
-        }))
+        Box::pin(QueueReceiver {
+            inner: &self.inner,
+            channel,
+            queue: self.inner.queue(channel),
+        })
     }
 
     async fn group_add(&self, group: &str, channel: &str) -> Result<(), LayerError> {
