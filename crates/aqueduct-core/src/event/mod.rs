@@ -1,11 +1,15 @@
 //! Channel-layer messages: a map with a `"type"` key, encoded once as msgpack.
 
+mod scan;
+
 use std::fmt;
 use std::ops::Range;
 
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use self::scan::ScanError;
 
 /// A channel-layer message: Channels' `{"type": "chat.message", …}`.
 ///
@@ -92,7 +96,9 @@ impl Event {
         // and `"type"` entry, which then go just in front of its entries:
         // one buffer, one pass over the payload, no copy.
         let room = MAP_HEADER_MAX + TYPE_KEY.len() + STR_HEADER_MAX + event_type.len();
-        let mut buf = vec![0; room];
+        // Room for a typical payload too, so encoding seldom reallocates.
+        let mut buf = Vec::with_capacity(room + 128);
+        buf.resize(room, 0);
         rmp_serde::encode::write_named(&mut buf, payload)
             .map_err(|err| EventError::Encode(err.to_string()))?;
         let (entries, header_len) = map_header(&buf[room..])?;
@@ -196,10 +202,6 @@ fn write<E: fmt::Display>(result: Result<impl Sized, E>) -> Result<(), EventErro
         .map_err(|err| EventError::Encode(err.to_string()))
 }
 
-fn decode_err(err: impl fmt::Display) -> EventError {
-    EventError::Decode(err.to_string())
-}
-
 /// Reads a map header: the number of entries and the header's length in bytes.
 fn map_header(body: &[u8]) -> Result<(u32, usize), EventError> {
     let mut cursor = body;
@@ -207,33 +209,13 @@ fn map_header(body: &[u8]) -> Result<(u32, usize), EventError> {
     Ok((entries, body.len() - cursor.len()))
 }
 
-fn as_str<'a>(value: &'a rmpv::ValueRef<'_>) -> Option<&'a str> {
-    match value {
-        rmpv::ValueRef::String(text) => text.as_str(),
-        _ => None,
-    }
-}
-
 /// Finds the byte range of the string value under the top-level `"type"` key.
 fn find_type(body: &[u8]) -> Result<Option<Range<usize>>, EventError> {
     let (entries, header_len) = map_header(body)?;
-    let mut cursor = &body[header_len..];
-    for _ in 0..entries {
-        let key = rmpv::decode::read_value_ref(&mut cursor).map_err(decode_err)?;
-        let value_start = body.len() - cursor.len();
-        let value = rmpv::decode::read_value_ref(&mut cursor).map_err(decode_err)?;
-        if as_str(&key) != Some(TYPE_KEY) {
-            continue;
-        }
-        let Some(text) = as_str(&value) else {
-            return Err(EventError::MissingType);
-        };
-        // A msgpack string ends the value it encodes.
-        let end = body.len() - cursor.len();
-        debug_assert!(end - value_start >= text.len());
-        return Ok(Some(end - text.len()..end));
-    }
-    Ok(None)
+    scan::find_type(body, header_len, entries).map_err(|err| match err {
+        ScanError::NotString => EventError::MissingType,
+        ScanError::Malformed => EventError::Decode("malformed msgpack".to_owned()),
+    })
 }
 
 #[cfg(test)]
