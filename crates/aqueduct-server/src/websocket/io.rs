@@ -10,7 +10,7 @@ use aqueduct_core::{
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use http::{HeaderValue, Response, header};
 use hyper::upgrade::OnUpgrade;
 use hyper_tungstenite::WebSocketStream;
@@ -254,7 +254,14 @@ impl ServerIo {
             ),
             Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
         };
-        match timeout(self.config.write_timeout, open.ws.send(frame)).await {
+        let mut send = open.ws.send(frame);
+        // Nearly every send completes at once: arm the write timer only for
+        // one that has to wait for the client to read.
+        let sent = match poll_fn(|cx| Poll::Ready(send.poll_unpin(cx))).await {
+            Poll::Ready(sent) => Ok(sent),
+            Poll::Pending => timeout(self.config.write_timeout, send).await,
+        };
+        match sent {
             Ok(Ok(())) => Ok(()),
             Ok(Err(err)) => {
                 tracing::debug!(error = %err, "send failed; client gone");
