@@ -115,9 +115,33 @@ pub(crate) fn room_url(url: &str, index: usize) -> String {
     format!("{base}/r{index}/")
 }
 
+/// The text of a chat frame `{"message":"<text>"}`, read with plain string
+/// slicing (a JSON parser per delivery would cost the generator more than
+/// the server under test). Whitespace after the colon is allowed: Django
+/// writes `{"message": "<text>"}`. The generator's texts need no escapes.
+pub(crate) fn chat_text(frame: &str) -> Option<&str> {
+    let value = frame.strip_prefix(r#"{"message":"#)?.trim_start();
+    value.strip_prefix('"')?.strip_suffix(r#""}"#)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chat_texts() {
+        let cases = [
+            (r#"{"message":"hi"}"#, Some("hi")),
+            (r#"{"message": "7:1234:xx"}"#, Some("7:1234:xx")),
+            (r#"{"message":""}"#, Some("")),
+            (r#"{"other":"hi"}"#, None),
+            (r#"{"message":5}"#, None),
+            ("", None),
+        ];
+        for (frame, expected) in cases {
+            assert_eq!(chat_text(frame), expected, "{frame}");
+        }
+    }
 
     #[test]
     fn room_urls() {

@@ -130,7 +130,7 @@ async fn round_trips(
     until: Instant,
 ) -> Tally {
     let mut tally = Tally::default();
-    let expected_len = message.len();
+    let sent_text = message.to_text().unwrap_or_default().to_owned();
     while Instant::now() < until {
         let sent = Instant::now();
         if socket.send(message.clone()).await.is_err() {
@@ -138,7 +138,7 @@ async fn round_trips(
             break;
         }
         match timeout(REPLY_TIMEOUT, client::next_data(&mut socket)).await {
-            Ok(Some(reply)) if reply.len() == expected_len => {}
+            Ok(Some(reply)) if is_echo(&reply, &sent_text) => {}
             _ => {
                 tally.errors += 1;
                 break;
@@ -152,9 +152,35 @@ async fn round_trips(
     tally
 }
 
+/// Whether `reply` answers `sent`: the same frame, or for a chat room the
+/// same text however the server spaces its JSON.
+fn is_echo(reply: &Message, sent: &str) -> bool {
+    let Ok(reply) = reply.to_text() else {
+        return false;
+    };
+    reply == sent
+        || crate::client::chat_text(reply)
+            .is_some_and(|text| Some(text) == crate::client::chat_text(sent))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echoes() {
+        let chat = r#"{"message":"xx"}"#;
+        let cases = [
+            ("xx", "xx", true),
+            ("xy", "xx", false),
+            (chat, chat, true),
+            (r#"{"message": "xx"}"#, chat, true),
+            (r#"{"message": "xy"}"#, chat, false),
+        ];
+        for (reply, sent, expected) in cases {
+            assert_eq!(is_echo(&Message::text(reply), sent), expected, "{reply}");
+        }
+    }
 
     #[test]
     fn payloads() {
