@@ -5,6 +5,10 @@
 //! communicator drives it in memory. Both implement [`WebsocketIo`], so an
 //! application cannot tell them apart.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
@@ -141,21 +145,81 @@ impl std::error::Error for ConnectionClosed {}
 
 /// A driver's side of one WebSocket conversation.
 ///
-/// `recv` yields [`Inbound::Connect`] first, then messages, then
+/// `poll_recv` yields [`Inbound::Connect`] first, then messages, then
 /// [`Inbound::Disconnect`] for ever after. `send` carries out one
 /// [`Outbound`] action; it fails once the connection is gone, after which
-/// `recv` reports the disconnect. Both must be cancel-safe: an application
-/// waits on `recv` and on its channel layer at once and drops whichever
-/// loses.
+/// `poll_recv` reports the disconnect. `send` must be cancel-safe.
 ///
-/// There is deliberately no impl for `Box<T>`: method calls on a
-/// `Box<dyn WebsocketIo>` then reach the driver's own impl, instead of
-/// boxing every `recv` future twice on every connection.
+/// Receiving is a poll function rather than an `async fn`: a connection
+/// polls it every time it wakes, for a client message or a channel-layer
+/// event alike, and a boxed future per wait would cost an allocation each
+/// time and memory on every idle connection. Applications call
+/// [`recv`](trait.WebsocketIo.html#method.recv) on a `dyn WebsocketIo`.
+///
+/// ```
+/// use std::task::{Context, Poll};
+/// use aqueduct_core::{ConnectionClosed, Inbound, Outbound, WebsocketIo};
+/// use async_trait::async_trait;
+///
+/// /// A client that connects and leaves at once.
+/// struct Leaving {
+///     connected: bool,
+/// }
+///
+/// #[async_trait]
+/// impl WebsocketIo for Leaving {
+///     fn poll_recv(&mut self, _cx: &mut Context<'_>) -> Poll<Inbound> {
+///         if std::mem::replace(&mut self.connected, true) {
+///             Poll::Ready(Inbound::Disconnect(aqueduct_core::CloseCode::GOING_AWAY))
+///         } else {
+///             Poll::Ready(Inbound::Connect)
+///         }
+///     }
+///
+///     async fn send(&mut self, _action: Outbound) -> Result<(), ConnectionClosed> {
+///         Err(ConnectionClosed)
+///     }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut io: Box<dyn WebsocketIo> = Box::new(Leaving { connected: false });
+/// assert_eq!(io.recv().await, Inbound::Connect);
+/// assert!(matches!(io.recv().await, Inbound::Disconnect(_)));
+/// # });
+/// ```
 #[async_trait]
 pub trait WebsocketIo: Send {
-    /// Waits for the next event from the client.
-    async fn recv(&mut self) -> Inbound;
+    /// Polls for the next event from the client.
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Inbound>;
 
     /// Carries out one action.
     async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed>;
+}
+
+impl dyn WebsocketIo + '_ {
+    /// Waits for the next event from the client.
+    pub fn recv(&mut self) -> Recv<'_> {
+        Recv { io: self }
+    }
+}
+
+/// The future [`recv`](trait.WebsocketIo.html#method.recv) returns: the
+/// next event from the client. Cancel-safe: dropping it loses nothing.
+#[must_use = "futures do nothing unless polled"]
+pub struct Recv<'a> {
+    io: &'a mut (dyn WebsocketIo + 'a),
+}
+
+impl Future for Recv<'_> {
+    type Output = Inbound;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Inbound> {
+        self.io.poll_recv(cx)
+    }
+}
+
+impl std::fmt::Debug for Recv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recv").finish_non_exhaustive()
+    }
 }

@@ -29,7 +29,7 @@ pub use app::{AppFuture, BoxWebsocketApp, WebsocketApp};
 pub use body::{Body, BoxError};
 pub use close::{CloseCode, CloseFrame};
 pub use consumer::{Context, JsonWebsocketConsumer, WebsocketConsumer};
-pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
+pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, Recv, WebsocketIo};
 pub use error::{Error, Result};
 pub use event::{Event, EventError};
 pub use layer::{

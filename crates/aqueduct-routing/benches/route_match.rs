@@ -34,12 +34,12 @@ struct BenchIo {
 
 #[async_trait]
 impl WebsocketIo for BenchIo {
-    async fn recv(&mut self) -> Inbound {
-        if std::mem::replace(&mut self.connected, true) {
+    fn poll_recv(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Inbound> {
+        std::task::Poll::Ready(if std::mem::replace(&mut self.connected, true) {
             Inbound::Disconnect(CloseCode::NORMAL)
         } else {
             Inbound::Connect
-        }
+        })
     }
 
     async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed> {

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
 
 use aqueduct_core::{
     Accept, CloseCode, ConnectionClosed, Inbound, Outbound, Scope, ScopeKind, WebsocketApp,
@@ -20,10 +21,12 @@ pub(crate) struct TestIo {
 
 #[async_trait]
 impl WebsocketIo for TestIo {
-    async fn recv(&mut self) -> Inbound {
-        self.inbound
-            .pop_front()
-            .unwrap_or(Inbound::Disconnect(CloseCode::NORMAL))
+    fn poll_recv(&mut self, _cx: &mut Context<'_>) -> Poll<Inbound> {
+        Poll::Ready(
+            self.inbound
+                .pop_front()
+                .unwrap_or(Inbound::Disconnect(CloseCode::NORMAL)),
+        )
     }
 
     async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed> {
@@ -157,19 +160,16 @@ impl ChannelIo {
 
 #[async_trait]
 impl WebsocketIo for ChannelIo {
-    async fn recv(&mut self) -> Inbound {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Inbound> {
         if let Some(code) = self.ended {
-            return Inbound::Disconnect(code);
+            return Poll::Ready(Inbound::Disconnect(code));
         }
-        let inbound = self
-            .inbound
-            .recv()
-            .await
-            .unwrap_or(Inbound::Disconnect(CloseCode::ABNORMAL));
+        let inbound =
+            ready!(self.inbound.poll_recv(cx)).unwrap_or(Inbound::Disconnect(CloseCode::ABNORMAL));
         if let Inbound::Disconnect(code) = inbound {
             self.ended = Some(code);
         }
-        inbound
+        Poll::Ready(inbound)
     }
 
     async fn send(&mut self, action: Outbound) -> Result<(), ConnectionClosed> {

@@ -1,7 +1,9 @@
 //! What a consumer's hooks use to act on their connection.
 
 use std::fmt;
+use std::future::poll_fn;
 use std::sync::Arc;
+use std::task::{Poll, ready};
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -233,16 +235,21 @@ impl Context {
         std::mem::take(&mut self.groups)
     }
 
-    /// Waits for the next event from the driver; records the disconnect.
-    pub(crate) async fn recv(&mut self) -> Inbound {
+    /// Polls for the next event from the driver; records the disconnect.
+    pub(crate) fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Inbound> {
         if let State::Closed(code) = self.state {
-            return Inbound::Disconnect(code);
+            return Poll::Ready(Inbound::Disconnect(code));
         }
-        let inbound = self.io.recv().await;
+        let inbound = ready!(self.io.poll_recv(cx));
         if let Inbound::Disconnect(code) = inbound {
             self.state = State::Closed(code);
         }
-        inbound
+        Poll::Ready(inbound)
+    }
+
+    /// Waits for the next event from the driver; records the disconnect.
+    pub(crate) async fn recv(&mut self) -> Inbound {
+        poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// Refuses or closes after a failure, as DESIGN fixes: HTTP 500 before

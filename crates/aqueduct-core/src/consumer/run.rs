@@ -4,7 +4,6 @@ use std::any::Any;
 use std::future::Future;
 use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -127,29 +126,23 @@ async fn converse<C: WebsocketConsumer>(
     let mut client_first = true;
     loop {
         client_first = !client_first;
-        let step = {
-            let mut inbound = pin!(ctx.recv());
-            poll_fn(|cx| {
-                let mut from_client =
-                    |cx: &mut std::task::Context<'_>| inbound.as_mut().poll(cx).map(Step::Inbound);
-                if client_first && let Poll::Ready(step) = from_client(cx) {
-                    return Poll::Ready(step);
-                }
-                if let Some(events) = events.as_mut()
-                    && let Poll::Ready(event) = events.poll_next_unpin(cx)
-                {
-                    let ended =
-                        || LayerError::Backend("the channel layer stopped delivering".into());
-                    return Poll::Ready(Step::Event(event.unwrap_or_else(|| Err(ended()))));
-                }
-                if client_first {
-                    Poll::Pending
-                } else {
-                    from_client(cx)
-                }
-            })
-            .await
-        };
+        let step = poll_fn(|cx| {
+            if client_first && let Poll::Ready(inbound) = ctx.poll_recv(cx) {
+                return Poll::Ready(Step::Inbound(inbound));
+            }
+            if let Some(events) = events.as_mut()
+                && let Poll::Ready(event) = events.poll_next_unpin(cx)
+            {
+                let ended = || LayerError::Backend("the channel layer stopped delivering".into());
+                return Poll::Ready(Step::Event(event.unwrap_or_else(|| Err(ended()))));
+            }
+            if client_first {
+                Poll::Pending
+            } else {
+                ctx.poll_recv(cx).map(Step::Inbound)
+            }
+        })
+        .await;
         match step {
             Step::Inbound(Inbound::Disconnect(_)) => return,
             Step::Inbound(Inbound::Connect) => continue,

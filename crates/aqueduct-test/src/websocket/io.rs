@@ -6,6 +6,8 @@
 //! from the application answered at once (the test "client" always
 //! completes the close handshake) and reported back as its `Disconnect`.
 
+use std::task::{Context, Poll, ready};
+
 use aqueduct_core::{
     CloseCode, CloseFrame, ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo,
 };
@@ -91,17 +93,17 @@ impl TestIo {
         self.phase = Phase::Done(code);
     }
 
-    /// Waits for the test's next event after the handshake was answered.
-    async fn recv_open(&mut self) -> Inbound {
+    /// Polls for the test's next event after the handshake was answered.
+    fn poll_open(&mut self, cx: &mut Context<'_>) -> Poll<Inbound> {
         loop {
-            match self.inbound.recv().await {
-                Some(Inbound::Receive(message)) => return Inbound::Receive(message),
-                Some(Inbound::Disconnect(code)) => return self.finish(code),
+            match ready!(self.inbound.poll_recv(cx)) {
+                Some(Inbound::Receive(message)) => return Poll::Ready(Inbound::Receive(message)),
+                Some(Inbound::Disconnect(code)) => return Poll::Ready(self.finish(code)),
                 // The communicator never sends a second `Connect`.
                 Some(Inbound::Connect) => {}
                 // The communicator was dropped without a disconnect: the
                 // same as a client whose TCP connection dropped.
-                None => return self.finish(CloseCode::ABNORMAL),
+                None => return Poll::Ready(self.finish(CloseCode::ABNORMAL)),
             }
         }
     }
@@ -115,26 +117,26 @@ impl TestIo {
 
 #[async_trait]
 impl WebsocketIo for TestIo {
-    async fn recv(&mut self) -> Inbound {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Inbound> {
         match &mut self.phase {
             Phase::Handshake {
                 connect_reported, ..
             } if !*connect_reported => {
                 *connect_reported = true;
-                Inbound::Connect
+                Poll::Ready(Inbound::Connect)
             }
             // Before the handshake is answered only the test leaving can
             // happen; the communicator sends nothing else until then.
             Phase::Handshake { .. } => loop {
-                match self.inbound.recv().await {
+                match ready!(self.inbound.poll_recv(cx)) {
                     Some(Inbound::Disconnect(_)) | None => {
-                        return self.finish(CloseCode::ABNORMAL);
+                        return Poll::Ready(self.finish(CloseCode::ABNORMAL));
                     }
                     Some(_) => {}
                 }
             },
-            Phase::Open => self.recv_open().await,
-            Phase::Done(code) => Inbound::Disconnect(*code),
+            Phase::Open => self.poll_open(cx),
+            Phase::Done(code) => Poll::Ready(Inbound::Disconnect(*code)),
         }
     }
 

@@ -1,0 +1,147 @@
+//! An open WebSocket: what it waits on, and what each wake-up means.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use aqueduct_core::{CloseCode, Inbound, Message, Utf8Bytes};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use hyper_tungstenite::WebSocketStream;
+use hyper_tungstenite::tungstenite;
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use super::failure::{Failure, classify};
+use super::lean::LeanIo;
+use crate::config::Config;
+use crate::shutdown::ShutdownWatch;
+
+/// The WebSocket over the upgraded connection.
+pub(super) type Socket = WebSocketStream<LeanIo<TcpStream>>;
+
+/// An accepted connection, as long as neither side has started to close.
+pub(super) struct Open {
+    pub(super) ws: Socket,
+    /// When the client last sent anything; pings start after a quiet spell.
+    last_seen: Instant,
+    ping_sent: Option<Instant>,
+    heartbeat: Pin<Box<Sleep>>,
+    shutdown: ShutdownWatch,
+}
+
+/// Why an open connection stopped waiting.
+pub(super) enum Step {
+    /// Hand this to the application.
+    Deliver(Inbound),
+    /// Give up on the client.
+    Fail(Failure),
+    /// The client sent a close frame with this code.
+    ClientClosed(CloseCode),
+    /// The server is shutting down.
+    Shutdown,
+}
+
+impl Open {
+    pub(super) fn new(ws: Socket, config: &Config, shutdown: ShutdownWatch) -> Self {
+        let now = Instant::now();
+        Self {
+            ws,
+            last_seen: now,
+            ping_sent: None,
+            heartbeat: Box::pin(sleep_until(now + config.ping_interval)),
+            shutdown,
+        }
+    }
+
+    /// Polls what an open connection waits on, shutdown first. Pongs,
+    /// pings and timer resets are dealt with here; only what the
+    /// application or a close handshake must see comes out.
+    pub(super) fn poll_step(&mut self, cx: &mut Context<'_>, config: &Config) -> Poll<Step> {
+        loop {
+            if self.shutdown.poll(cx).is_ready() {
+                return Poll::Ready(Step::Shutdown);
+            }
+            if let Poll::Ready(frame) = self.ws.poll_next_unpin(cx) {
+                self.last_seen = Instant::now();
+                self.ping_sent = None;
+                match on_frame(frame) {
+                    Some(step) => return Poll::Ready(step),
+                    None => continue,
+                }
+            }
+            if self.heartbeat.as_mut().poll(cx).is_ready() {
+                match self.on_heartbeat(cx, config) {
+                    Some(step) => return Poll::Ready(step),
+                    // The timer was reset: poll it again to wait on it.
+                    None => continue,
+                }
+            }
+            return Poll::Pending;
+        }
+    }
+
+    /// The heartbeat timer fired: ping a quiet client, drop a silent one.
+    fn on_heartbeat(&mut self, cx: &mut Context<'_>, config: &Config) -> Option<Step> {
+        let now = Instant::now();
+        if let Some(sent) = self.ping_sent {
+            if now >= sent + config.ping_timeout {
+                tracing::info!("no answer to ping; dropping the connection");
+                return Some(Step::Fail(Failure::Gone));
+            }
+            self.heartbeat.as_mut().reset(sent + config.ping_timeout);
+        } else if now >= self.last_seen + config.ping_interval {
+            self.ping_sent = Some(now);
+            self.heartbeat.as_mut().reset(now + config.ping_timeout);
+            if self.ping(cx).is_err() {
+                return Some(Step::Fail(Failure::Gone));
+            }
+        } else {
+            self.heartbeat
+                .as_mut()
+                .reset(self.last_seen + config.ping_interval);
+        }
+        None
+    }
+
+    /// Queues a ping without waiting. A client too slow to take it is
+    /// dropped by the ping timeout anyway.
+    fn ping(&mut self, cx: &mut Context<'_>) -> Result<(), tungstenite::Error> {
+        if self.ws.poll_ready_unpin(cx)?.is_pending() {
+            return Ok(());
+        }
+        self.ws
+            .start_send_unpin(tungstenite::Message::Ping(Bytes::new()))?;
+        match self.ws.poll_flush_unpin(cx) {
+            Poll::Ready(Err(err)) => Err(err),
+            // Not flushed yet: the next write or flush takes it along.
+            Poll::Ready(Ok(())) | Poll::Pending => Ok(()),
+        }
+    }
+}
+
+/// What a frame from the client means for the application; `None` for
+/// frames tungstenite has dealt with (pongs, pings).
+fn on_frame(frame: Option<Result<tungstenite::Message, tungstenite::Error>>) -> Option<Step> {
+    let step = match frame {
+        Some(Ok(tungstenite::Message::Text(text))) => {
+            match Utf8Bytes::try_from(Bytes::from(text)) {
+                Ok(text) => Step::Deliver(Inbound::Receive(Message::Text(text))),
+                Err(_) => Step::Fail(Failure::Close(CloseCode::INVALID_PAYLOAD, "invalid UTF-8")),
+            }
+        }
+        Some(Ok(tungstenite::Message::Binary(bytes))) => {
+            Step::Deliver(Inbound::Receive(Message::Binary(bytes)))
+        }
+        Some(Ok(tungstenite::Message::Close(frame))) => Step::ClientClosed(
+            frame.map_or(CloseCode::NO_STATUS, |f| CloseCode::from(u16::from(f.code))),
+        ),
+        Some(Ok(_)) => return None,
+        Some(Err(err)) => {
+            tracing::debug!(error = %err, "read failed");
+            Step::Fail(classify(&err))
+        }
+        None => Step::Fail(Failure::Gone),
+    };
+    Some(step)
+}
