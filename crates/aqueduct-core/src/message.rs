@@ -6,6 +6,11 @@ use bytes::Bytes;
 
 /// An immutable UTF-8 string backed by [`Bytes`], so cloning it is cheap.
 ///
+/// It is checked once, when it is made; reading it back costs nothing, and
+/// a text frame passes between the socket and a consumer without being
+/// checked again. It wraps tungstenite's `Utf8Bytes`, which the server's
+/// WebSocket stack speaks.
+///
 /// ```
 /// use aqueduct_core::Utf8Bytes;
 ///
@@ -14,19 +19,17 @@ use bytes::Bytes;
 /// assert!(Utf8Bytes::try_from(bytes::Bytes::from_static(b"\xff")).is_err());
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Utf8Bytes(Bytes);
+pub struct Utf8Bytes(tungstenite::Utf8Bytes);
 
 impl Utf8Bytes {
     /// Creates a `Utf8Bytes` from a static string without copying.
     pub const fn from_static(text: &'static str) -> Self {
-        Self(Bytes::from_static(text.as_bytes()))
+        Self(tungstenite::Utf8Bytes::from_static(text))
     }
 
     /// Returns the text.
     pub fn as_str(&self) -> &str {
-        // The bytes were checked when this value was made; the check here is
-        // a cheap scan that keeps the crate free of `unsafe`.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        self.0.as_str()
     }
 
     /// Returns the length in bytes.
@@ -41,12 +44,12 @@ impl Utf8Bytes {
 
     /// Returns the underlying bytes.
     pub fn as_bytes(&self) -> &Bytes {
-        &self.0
+        self.0.as_ref()
     }
 
     /// Converts into the underlying bytes without copying.
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.0.into()
     }
 }
 
@@ -78,13 +81,13 @@ impl fmt::Debug for Utf8Bytes {
 
 impl From<String> for Utf8Bytes {
     fn from(text: String) -> Self {
-        Self(Bytes::from(text))
+        Self(text.into())
     }
 }
 
 impl From<&str> for Utf8Bytes {
     fn from(text: &str) -> Self {
-        Self(Bytes::copy_from_slice(text.as_bytes()))
+        Self(text.into())
     }
 }
 
@@ -98,8 +101,7 @@ impl TryFrom<Bytes> for Utf8Bytes {
     type Error = std::str::Utf8Error;
 
     fn try_from(bytes: Bytes) -> Result<Self, Self::Error> {
-        std::str::from_utf8(&bytes)?;
-        Ok(Self(bytes))
+        tungstenite::Utf8Bytes::try_from(bytes).map(Self)
     }
 }
 
@@ -108,6 +110,20 @@ impl TryFrom<Vec<u8>> for Utf8Bytes {
 
     fn try_from(bytes: Vec<u8>) -> Result<Self, Self::Error> {
         Bytes::from(bytes).try_into()
+    }
+}
+
+/// For WebSocket drivers: a text frame tungstenite has checked already.
+impl From<tungstenite::Utf8Bytes> for Utf8Bytes {
+    fn from(text: tungstenite::Utf8Bytes) -> Self {
+        Self(text)
+    }
+}
+
+/// For WebSocket drivers: the text of a frame to send, unchecked again.
+impl From<Utf8Bytes> for tungstenite::Utf8Bytes {
+    fn from(text: Utf8Bytes) -> Self {
+        text.0
     }
 }
 

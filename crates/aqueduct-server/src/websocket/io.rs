@@ -152,9 +152,7 @@ impl ServerIo {
             return Err(ConnectionClosed);
         };
         let frame = match message {
-            Message::Text(text) => tungstenite::Message::Text(
-                tungstenite::Utf8Bytes::try_from(text.into_bytes()).unwrap_or_default(),
-            ),
+            Message::Text(text) => tungstenite::Message::Text(text.into()),
             Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
         };
         let mut send = open.ws.send(frame);

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use aqueduct_core::{CloseCode, Inbound, Message, Utf8Bytes};
+use aqueduct_core::{CloseCode, Inbound, Message};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper_tungstenite::WebSocketStream;
@@ -124,11 +124,9 @@ impl Open {
 /// frames tungstenite has dealt with (pongs, pings).
 fn on_frame(frame: Option<Result<tungstenite::Message, tungstenite::Error>>) -> Option<Step> {
     let step = match frame {
+        // tungstenite checked the text, and closes with 1007 if it is not UTF-8.
         Some(Ok(tungstenite::Message::Text(text))) => {
-            match Utf8Bytes::try_from(Bytes::from(text)) {
-                Ok(text) => Step::Deliver(Inbound::Receive(Message::Text(text))),
-                Err(_) => Step::Fail(Failure::Close(CloseCode::INVALID_PAYLOAD, "invalid UTF-8")),
-            }
+            Step::Deliver(Inbound::Receive(Message::Text(text.into())))
         }
         Some(Ok(tungstenite::Message::Binary(bytes))) => {
             Step::Deliver(Inbound::Receive(Message::Binary(bytes)))
