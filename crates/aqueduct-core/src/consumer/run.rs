@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use futures_util::{FutureExt, StreamExt};
-use tracing::Instrument;
 
 use super::WebsocketConsumer;
 use super::context::{Context, State};
@@ -187,10 +186,7 @@ enum Failure {
 /// Runs a hook, turning a panic into a value so one consumer cannot take
 /// the server down.
 async fn guard<F: Future<Output = Result>>(hook: F) -> std::result::Result<(), Failure> {
-    match AssertUnwindSafe(hook.in_current_span())
-        .catch_unwind()
-        .await
-    {
+    match AssertUnwindSafe(hook).catch_unwind().await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => Err(Failure::Error(err)),
         Err(panic) => Err(Failure::Panic(panic_message(&*panic))),

@@ -213,12 +213,17 @@ impl Queue {
         (Push::Queued, expired)
     }
 
-    fn pop(&self, now: Instant, expiry: Duration) -> (Pop, bool) {
+    fn pop(&self, expiry: Duration) -> (Pop, bool) {
         let mut messages = lock(&self.messages);
         if self.retired.load(Ordering::Relaxed) {
             return (Pop::Retired, false);
         }
-        let expired = Self::prune(&mut messages, now, expiry);
+        // An empty queue has nothing to expire: no need to read the clock,
+        // which the run loop would otherwise do on every wake-up.
+        if messages.is_empty() {
+            return (Pop::Empty, false);
+        }
+        let expired = Self::prune(&mut messages, Instant::now(), expiry);
         let pop = match messages.pop_front() {
             Some((_, event)) => Pop::Event(event),
             None => Pop::Empty,
@@ -286,10 +291,8 @@ impl Inner {
         queue
     }
 
-    fn push(&self, channel: &str, event: Event) -> Push {
-        let (push, expired) = self
-            .queue(channel)
-            .push(event, Instant::now(), self.config.expiry);
+    fn push(&self, channel: &str, event: Event, now: Instant) -> Push {
+        let (push, expired) = self.queue(channel).push(event, now, self.config.expiry);
         if expired {
             self.remove_from_groups(channel);
         }
@@ -309,8 +312,7 @@ impl Inner {
     }
 
     /// The live members of `group`, dropping expired memberships.
-    fn members(&self, group: &str) -> Vec<Arc<str>> {
-        let now = Instant::now();
+    fn members(&self, group: &str, now: Instant) -> Vec<Arc<str>> {
         let expiry = self.config.group_expiry;
         let mut groups = lock(&self.groups[self.shard(group)]);
         let Some(members) = groups.get_mut(group) else {
@@ -333,7 +335,7 @@ impl Inner {
             let notified = queue.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let (pop, expired) = queue.pop(Instant::now(), self.config.expiry);
+            let (pop, expired) = queue.pop(self.config.expiry);
             if expired {
                 self.remove_from_groups(channel);
             }
@@ -358,8 +360,7 @@ impl Inner {
     /// Frees channels nobody is reading once all their messages expired,
     /// and group memberships past their expiry.
     /// Runs at most once per expiry period, from the send paths.
-    fn maybe_sweep(&self) {
-        let now = Instant::now();
+    fn maybe_sweep(&self, now: Instant) {
         if !self.sweeps.claim(now, self.config.expiry) {
             return;
         }
@@ -408,14 +409,15 @@ impl ChannelLayer for InMemoryChannelLayer {
             .collect();
         let name = format!("{prefix}.inmemory!{suffix}");
         validate_channel_name(&name)?;
-        self.inner.maybe_sweep();
+        self.inner.maybe_sweep(Instant::now());
         Ok(name)
     }
 
     async fn send(&self, channel: &str, event: Event) -> Result<(), LayerError> {
         validate_channel_name(channel)?;
-        self.inner.maybe_sweep();
-        match self.inner.push(channel, event) {
+        let now = Instant::now();
+        self.inner.maybe_sweep(now);
+        match self.inner.push(channel, event, now) {
             Push::Queued => Ok(()),
             Push::Full => Err(LayerError::ChannelFull {
                 channel: channel.to_owned(),
@@ -471,10 +473,12 @@ impl ChannelLayer for InMemoryChannelLayer {
 
     async fn group_send(&self, group: &str, event: Event) -> Result<GroupSendReport, LayerError> {
         validate_group_name(group)?;
-        self.inner.maybe_sweep();
+        // One reading of the clock for the whole send.
+        let now = Instant::now();
+        self.inner.maybe_sweep(now);
         let mut report = GroupSendReport::default();
-        for member in self.inner.members(group) {
-            match self.inner.push(&member, event.clone()) {
+        for member in self.inner.members(group, now) {
+            match self.inner.push(&member, event.clone(), now) {
                 Push::Queued => report.delivered += 1,
                 Push::Full => report.over_capacity += 1,
             }

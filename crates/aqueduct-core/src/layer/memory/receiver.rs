@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use tokio::time::Instant;
 
 use super::{Inner, Pop, Queue};
 use crate::event::Event;
@@ -33,7 +32,7 @@ impl Stream for QueueReceiver<'_> {
             // Register before looking, so a push between the look and the
             // wait still wakes this reader.
             this.queue.reader.register(cx.waker());
-            let (pop, expired) = this.queue.pop(Instant::now(), this.inner.config.expiry);
+            let (pop, expired) = this.queue.pop(this.inner.config.expiry);
             if expired {
                 this.inner.remove_from_groups(this.channel);
             }
