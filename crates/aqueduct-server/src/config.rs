@@ -18,7 +18,7 @@ pub(crate) struct Config {
     /// How long a client has to send its request head, and the consumer to
     /// accept or deny the handshake.
     pub(crate) handshake_timeout: Duration,
-    /// Ping a client that has sent nothing for this long.
+    /// Ping a client that has sent nothing for a whole interval this long.
     pub(crate) ping_interval: Duration,
     /// Drop a client that has sent nothing for this long after a ping.
     pub(crate) ping_timeout: Duration,

@@ -93,8 +93,9 @@ impl Server {
         self
     }
 
-    /// Sets after how long without a frame from the client the server pings
-    /// it (default 20 s).
+    /// Sets how often the server checks that a client has sent something
+    /// (default 20 s): one silent for a whole interval is pinged, so after
+    /// one to two intervals of silence.
     pub fn ping_interval(mut self, interval: Duration) -> Self {
         self.config.ping_interval = interval;
         self

@@ -23,8 +23,10 @@ pub(super) type Socket = WebSocketStream<LeanIo<TcpStream>>;
 /// An accepted connection, as long as neither side has started to close.
 pub(super) struct Open {
     pub(super) ws: Socket,
-    /// When the client last sent anything; pings start after a quiet spell.
-    last_seen: Instant,
+    /// Whether the client sent anything since the heartbeat last fired.
+    /// A flag, not a time: reading the clock for every frame would cost
+    /// more than the heartbeat's precision is worth.
+    heard: bool,
     ping_sent: Option<Instant>,
     heartbeat: Pin<Box<Sleep>>,
     shutdown: ShutdownWatch,
@@ -47,7 +49,7 @@ impl Open {
         let now = Instant::now();
         Self {
             ws,
-            last_seen: now,
+            heard: false,
             ping_sent: None,
             heartbeat: Box::pin(sleep_until(now + config.ping_interval)),
             shutdown,
@@ -63,8 +65,7 @@ impl Open {
                 return Poll::Ready(Step::Shutdown);
             }
             if let Poll::Ready(frame) = self.ws.poll_next_unpin(cx) {
-                self.last_seen = Instant::now();
-                self.ping_sent = None;
+                self.heard = true;
                 match on_frame(frame) {
                     Some(step) => return Poll::Ready(step),
                     None => continue,
@@ -81,25 +82,26 @@ impl Open {
         }
     }
 
-    /// The heartbeat timer fired: ping a quiet client, drop a silent one.
+    /// The heartbeat timer fired: ping a client quiet for a whole interval
+    /// (so between one and two intervals of silence), and drop one that
+    /// stays silent for the ping timeout after.
     fn on_heartbeat(&mut self, cx: &mut Context<'_>, config: &Config) -> Option<Step> {
         let now = Instant::now();
-        if let Some(sent) = self.ping_sent {
+        if std::mem::take(&mut self.heard) {
+            self.ping_sent = None;
+            self.heartbeat.as_mut().reset(now + config.ping_interval);
+        } else if let Some(sent) = self.ping_sent {
             if now >= sent + config.ping_timeout {
                 tracing::info!("no answer to ping; dropping the connection");
                 return Some(Step::Fail(Failure::Gone));
             }
             self.heartbeat.as_mut().reset(sent + config.ping_timeout);
-        } else if now >= self.last_seen + config.ping_interval {
+        } else {
             self.ping_sent = Some(now);
             self.heartbeat.as_mut().reset(now + config.ping_timeout);
             if self.ping(cx).is_err() {
                 return Some(Step::Fail(Failure::Gone));
             }
-        } else {
-            self.heartbeat
-                .as_mut()
-                .reset(self.last_seen + config.ping_interval);
         }
         None
     }
