@@ -36,7 +36,7 @@ pub struct CompareArgs {
     /// [default: the directory of this executable].
     #[arg(long)]
     pub bin_dir: Option<PathBuf>,
-    /// Runs of each throughput target (a, b, e) whose median is reported
+    /// Runs of targets a, b, e and f whose median is reported
     /// [default: 3, or 1 with --quick].
     #[arg(long)]
     pub repeat: Option<usize>,

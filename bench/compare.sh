@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every target of docs/performance.md on this machine: aqueduct against
+# the no-framework baselines and Django Channels, on release builds.
+#
+#   bench/compare.sh [aqueduct-bench compare options, e.g. --only a,b --quick]
+#
+# Prints one JSON line per run and the final table on stderr. The first run
+# also builds a Python virtualenv for Django (see bench/django/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet -p aqueduct-bench
+exec target/release/aqueduct-bench compare --repeat 5 \
+    --django-cmd "bench/django/serve.sh {addr}" "$@"
