@@ -90,3 +90,22 @@ impl fmt::Debug for Error {
         fmt::Debug::fmt(&self.inner, f)
     }
 }
+
+/// The message of a caught panic, for the log line that reports it.
+///
+/// Drivers and routers catch a panicking hook or view so that one
+/// connection cannot take the server down; this is what they log.
+///
+/// ```
+/// let caught = std::panic::catch_unwind(|| panic!("no room {}", 7)).unwrap_err();
+/// assert_eq!(aqueduct_core::panic_message(&*caught), "no room 7");
+/// ```
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a non-string panic payload".to_owned()
+    }
+}

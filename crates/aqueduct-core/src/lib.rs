@@ -30,7 +30,7 @@ pub use body::{Body, BoxError};
 pub use close::{CloseCode, CloseFrame};
 pub use consumer::{Context, JsonWebsocketConsumer, WebsocketConsumer};
 pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, Recv, WebsocketIo};
-pub use error::{Error, Result};
+pub use error::{Error, Result, panic_message};
 pub use event::{Event, EventError};
 pub use layer::{
     ChannelLayer, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,

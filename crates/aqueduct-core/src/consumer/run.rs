@@ -1,6 +1,5 @@
 //! The life of one consumer: the same code whichever driver runs it.
 
-use std::any::Any;
 use std::future::Future;
 use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
@@ -12,7 +11,7 @@ use futures_util::{FutureExt, StreamExt};
 use super::WebsocketConsumer;
 use super::context::{Context, State};
 use crate::conversation::{ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, panic_message};
 use crate::event::Event;
 use crate::layer::{ChannelLayer, LayerError};
 use crate::scope::Scope;
@@ -224,16 +223,6 @@ async fn leave(ctx: &mut Context) {
     }
     if let Err(err) = layer.close_channel(&channel).await {
         tracing::warn!(error = %err, "could not close channel");
-    }
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a non-string panic payload".to_owned()
     }
 }
 

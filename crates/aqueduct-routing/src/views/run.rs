@@ -1,13 +1,12 @@
 //! Running a view: for a plain HTTP request, and for a WebSocket from the
 //! handshake to the close. Panics and errors stop here.
 
-use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use aqueduct_core::{
     Accept, Body, ChannelLayer, CloseCode, CloseFrame, ConnectionClosed, Deny, Inbound, Outbound,
-    Param, Scope, ScopeKind, WebsocketIo,
+    Param, Scope, ScopeKind, WebsocketIo, panic_message,
 };
 use futures_util::FutureExt;
 use http::{Request, StatusCode};
@@ -124,14 +123,4 @@ async fn guard(handler: &dyn Handler, request: ViewRequest) -> Result<ViewRespon
         .catch_unwind()
         .await
         .map_err(|panic| panic_message(&*panic))
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a non-string panic payload".to_owned()
-    }
 }
