@@ -183,11 +183,6 @@ impl ServerIo {
     /// Ends the connection after `failure`: a close frame with the reason
     /// for a client that broke a rule, nothing for one that is gone.
     fn fail(&mut self, failure: Failure) {
-        let Phase::Open(open) =
-            std::mem::replace(&mut self.phase, Phase::Done(CloseCode::ABNORMAL))
-        else {
-            return;
-        };
         match failure {
             Failure::Close(code, reason) => {
                 tracing::warn!(
@@ -196,11 +191,12 @@ impl ServerIo {
                     "closing: bad input from client"
                 );
                 let frame = CloseFrame::new(code).with_reason(reason);
-                self.phase =
-                    Phase::Closing(closing::by_server(open, frame, self.config.close_timeout));
+                let wait = self.config.close_timeout;
+                self.close_with(|open| closing::by_server(open, frame, wait));
             }
             Failure::Gone => {
                 tracing::info!("websocket connection dropped without a close frame");
+                self.phase = Phase::Done(CloseCode::ABNORMAL);
             }
         }
     }
