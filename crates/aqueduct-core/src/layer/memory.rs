@@ -335,16 +335,22 @@ impl Inner {
             let notified = queue.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let (pop, expired) = queue.pop(self.config.expiry);
-            if expired {
-                self.remove_from_groups(channel);
-            }
-            match pop {
+            match self.pop(queue, channel) {
                 Pop::Event(event) => return Some(event),
                 Pop::Retired => return None,
                 Pop::Empty => notified.await,
             }
         }
+    }
+
+    /// Takes the next event from `queue`, the queue of `channel`, and drops
+    /// the channel from its groups if one of its messages had expired.
+    fn pop(&self, queue: &Queue, channel: &str) -> Pop {
+        let (pop, expired) = queue.pop(self.config.expiry);
+        if expired {
+            self.remove_from_groups(channel);
+        }
+        pop
     }
 
     /// How many channel queues are held, read or not.

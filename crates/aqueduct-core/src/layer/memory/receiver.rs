@@ -32,11 +32,7 @@ impl Stream for QueueReceiver<'_> {
             // Register before looking, so a push between the look and the
             // wait still wakes this reader.
             this.queue.reader.register(cx.waker());
-            let (pop, expired) = this.queue.pop(this.inner.config.expiry);
-            if expired {
-                this.inner.remove_from_groups(this.channel);
-            }
-            match pop {
+            match this.inner.pop(&this.queue, this.channel) {
                 Pop::Event(event) => return Poll::Ready(Some(Ok(event))),
                 Pop::Empty => return Poll::Pending,
                 // `flush` or `close_channel` took the queue out of the
