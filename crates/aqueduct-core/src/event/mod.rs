@@ -102,7 +102,7 @@ impl Event {
         rmp_serde::encode::write_named(&mut buf, payload)
             .map_err(|err| EventError::Encode(err.to_string()))?;
         let (entries, header_len) = map_header(&buf[room..])?;
-        if let Some(found) = find_type(&buf[room..])? {
+        if let Some(found) = find_type_in(&buf[room..], header_len, entries)? {
             let found_text = std::str::from_utf8(&buf[room..][found.clone()]).unwrap_or_default();
             if found_text != event_type {
                 return Err(EventError::TypeMismatch {
@@ -212,6 +212,15 @@ fn map_header(body: &[u8]) -> Result<(u32, usize), EventError> {
 /// Finds the byte range of the string value under the top-level `"type"` key.
 fn find_type(body: &[u8]) -> Result<Option<Range<usize>>, EventError> {
     let (entries, header_len) = map_header(body)?;
+    find_type_in(body, header_len, entries)
+}
+
+/// [`find_type`] for a map whose header has been read already.
+fn find_type_in(
+    body: &[u8],
+    header_len: usize,
+    entries: u32,
+) -> Result<Option<Range<usize>>, EventError> {
     scan::find_type(body, header_len, entries).map_err(|err| match err {
         ScanError::NotString => EventError::MissingType,
         ScanError::Malformed => EventError::Decode("malformed msgpack".to_owned()),
