@@ -33,7 +33,7 @@ pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, Recv, 
 pub use error::{Error, Result, panic_message};
 pub use event::{Event, EventError};
 pub use layer::{
-    ChannelLayer, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,
+    Capacities, ChannelLayer, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,
     validate_channel_name, validate_group_name,
 };
 pub use message::{Message, Utf8Bytes};

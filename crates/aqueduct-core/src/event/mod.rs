@@ -163,6 +163,74 @@ impl Event {
         self.event_type().replace('.', "_")
     }
 
+    /// The message with one more top-level entry, `key: value`, after its
+    /// own.
+    ///
+    /// Channel layers add their routing this way: channels_redis puts the
+    /// target channel under `__asgi_channel__`. `key` must not be in the
+    /// message already.
+    ///
+    /// ```
+    /// use aqueduct_core::Event;
+    ///
+    /// let event = Event::new("chat.message", &serde_json::json!({"message": "hi"}))?;
+    /// let routed = event.with_entry("__asgi_channel__", &["specific.a!b"])?;
+    /// let (back, channels) = routed.remove_entry::<Vec<String>>("__asgi_channel__")?;
+    /// assert_eq!(channels, Some(vec!["specific.a!b".to_owned()]));
+    /// assert_eq!(back, event);
+    /// # Ok::<(), aqueduct_core::EventError>(())
+    /// ```
+    pub fn with_entry<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<Self, EventError> {
+        let (entries, header_len) = map_header(&self.body)?;
+        let mut buf = Vec::with_capacity(self.body.len() + MAP_HEADER_MAX + key.len() + 64);
+        write(rmp::encode::write_map_len(&mut buf, entries + 1))?;
+        let shift = buf.len() as isize - header_len as isize;
+        buf.extend_from_slice(&self.body[header_len..]);
+        write(rmp::encode::write_str(&mut buf, key))?;
+        rmp_serde::encode::write_named(&mut buf, value)
+            .map_err(|err| EventError::Encode(err.to_string()))?;
+        let event_type = self.event_type.start.wrapping_add_signed(shift)
+            ..self.event_type.end.wrapping_add_signed(shift);
+        Ok(Self {
+            body: Bytes::from(buf),
+            event_type,
+        })
+    }
+
+    /// Takes the top-level entry `key` out of the message: the message
+    /// without it, and the entry's value decoded into `T` (`None` if the
+    /// message has no such key).
+    ///
+    /// The counterpart of [`with_entry`](Self::with_entry), for a layer
+    /// reading its routing back off the wire. The `"type"` entry cannot be
+    /// taken out: without it the message is no event.
+    pub fn remove_entry<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<(Self, Option<T>), EventError> {
+        if key == TYPE_KEY {
+            return Err(EventError::MissingType);
+        }
+        let (entries, header_len) = map_header(&self.body)?;
+        let entry = scan::find_entry(&self.body, header_len, entries, key.as_bytes())
+            .map_err(|_| EventError::Decode("malformed msgpack".to_owned()))?;
+        let Some(entry) = entry else {
+            return Ok((self.clone(), None));
+        };
+        let value = rmp_serde::from_slice(&self.body[entry.value.clone()])
+            .map_err(|err| EventError::Decode(err.to_string()))?;
+        let mut buf = Vec::with_capacity(self.body.len());
+        write(rmp::encode::write_map_len(&mut buf, entries - 1))?;
+        buf.extend_from_slice(&self.body[header_len..entry.start]);
+        buf.extend_from_slice(&self.body[entry.value.end..]);
+        let event = Self::from_msgpack(Bytes::from(buf))?;
+        Ok((event, Some(value)))
+    }
+
     /// Decodes the whole message, `"type"` included, into `T`.
     ///
     /// Keys that `T` does not name are ignored, as serde does by default.
@@ -359,6 +427,48 @@ mod tests {
     fn handler_name_follows_channels() {
         let event = Event::new("chat.message", &json!({})).unwrap();
         assert_eq!(event.handler_name(), "chat_message");
+    }
+
+    /// A layer's routing entry goes in and comes back out wherever it sits
+    /// and whatever the map header's size (15 entries is the largest
+    /// fixmap, 16 the smallest map 16).
+    #[test]
+    fn entries_added_and_removed_round_trip() {
+        let wide: serde_json::Map<String, serde_json::Value> =
+            (0..14).map(|i| (format!("k{i:02}"), json!(i))).collect();
+        let table = [
+            json!({"type": "a"}),
+            json!({"type": "a", "message": "hi"}),
+            serde_json::Value::Object(wide.clone()),
+        ];
+        for payload in table {
+            let event = Event::new("a", &payload).unwrap();
+            let routed = event.with_entry("__asgi_channel__", "x!y").unwrap();
+            assert_eq!(routed.event_type(), "a");
+            let value: serde_json::Value = routed.decode().unwrap();
+            assert_eq!(value["__asgi_channel__"], "x!y", "{payload}");
+            let (back, channel) = routed.remove_entry::<String>("__asgi_channel__").unwrap();
+            assert_eq!(channel.as_deref(), Some("x!y"));
+            assert_eq!(back, event, "{payload}");
+        }
+        // An entry in the middle, as a Python dict may order it.
+        let python = json!({"type": "t", "__asgi_channel__": ["a!1", "a!2"], "n": 1});
+        let event = Event::from_message(&python).unwrap();
+        let (rest, channels) = event
+            .remove_entry::<Vec<String>>("__asgi_channel__")
+            .unwrap();
+        assert_eq!(channels.unwrap(), ["a!1", "a!2"]);
+        assert_eq!(
+            rest.decode::<serde_json::Value>().unwrap(),
+            json!({"type": "t", "n": 1})
+        );
+        let (same, none) = rest.remove_entry::<String>("missing").unwrap();
+        assert!(none.is_none());
+        assert_eq!(same, rest);
+        assert!(matches!(
+            rest.remove_entry::<String>("type"),
+            Err(EventError::MissingType)
+        ));
     }
 
     #[test]

@@ -7,6 +7,36 @@ use std::ops::Range;
 
 use rmp::Marker;
 
+/// Where one top-level entry of a map lies: the entry starts at `start`
+/// (its key) and its value spans `value`.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Entry {
+    pub(super) start: usize,
+    pub(super) value: Range<usize>,
+}
+
+/// Finds the top-level entry whose key is the string `key`, in the map
+/// whose entries start at `entries_at`.
+pub(super) fn find_entry(
+    body: &[u8],
+    entries_at: usize,
+    entries: u32,
+    key: &[u8],
+) -> Result<Option<Entry>, ScanError> {
+    let mut cursor = &body[entries_at..];
+    for _ in 0..entries {
+        let start = body.len() - cursor.len();
+        let is_key = string(&mut cursor)? == Some(key);
+        let value_start = body.len() - cursor.len();
+        skip(&mut cursor)?;
+        if is_key {
+            let value = value_start..body.len() - cursor.len();
+            return Ok(Some(Entry { start, value }));
+        }
+    }
+    Ok(None)
+}
+
 /// The byte range of the string under the top-level `"type"` key of the
 /// map whose entries start at `entries_at`: `Ok(None)` without such a key,
 /// `Err(NotString)` if its value is not a UTF-8 string.
@@ -15,19 +45,14 @@ pub(super) fn find_type(
     entries_at: usize,
     entries: u32,
 ) -> Result<Option<Range<usize>>, ScanError> {
-    let mut cursor = &body[entries_at..];
-    for _ in 0..entries {
-        let is_type = string(&mut cursor)? == Some(super::TYPE_KEY.as_bytes());
-        if !is_type {
-            skip(&mut cursor)?;
-            continue;
-        }
-        let text = string(&mut cursor)?.ok_or(ScanError::NotString)?;
-        std::str::from_utf8(text).map_err(|_| ScanError::NotString)?;
-        let end = body.len() - cursor.len();
-        return Ok(Some(end - text.len()..end));
-    }
-    Ok(None)
+    let Some(entry) = find_entry(body, entries_at, entries, super::TYPE_KEY.as_bytes())? else {
+        return Ok(None);
+    };
+    let mut value = &body[entry.value.clone()];
+    let text = string(&mut value)?.ok_or(ScanError::NotString)?;
+    std::str::from_utf8(text).map_err(|_| ScanError::NotString)?;
+    let end = entry.value.end;
+    Ok(Some(end - text.len()..end))
 }
 
 /// Why a scan failed.

@@ -1,29 +1,48 @@
 //! Per-channel capacities chosen by glob pattern (Channels' `channel_capacity`).
 
-/// Capacities by pattern; the first pattern that matches a channel wins.
+/// Channel capacities by name pattern, as Channels' `channel_capacity`:
+/// the first pattern that matches a channel wins, else the default.
+///
+/// Patterns are globs, as Python's `fnmatch`: `*` is any run of
+/// characters, `?` any one character. Channel layers hold one; a layer
+/// written outside aqueduct can use it to size its channels the same way.
+///
+/// ```
+/// use aqueduct_core::Capacities;
+///
+/// let mut capacities = Capacities::new(100);
+/// capacities.push("http.request".into(), 200);
+/// capacities.push("websocket.*".into(), 20);
+/// assert_eq!(capacities.for_channel("websocket.send!abc"), 20);
+/// assert_eq!(capacities.for_channel("chat"), 100);
+/// ```
 #[derive(Clone, Debug)]
-pub(crate) struct Capacities {
+pub struct Capacities {
     default: usize,
     patterns: Vec<(String, usize)>,
 }
 
 impl Capacities {
-    pub(crate) fn new(default: usize) -> Self {
+    /// Makes a table where every channel has capacity `default`.
+    pub fn new(default: usize) -> Self {
         Self {
             default,
             patterns: Vec::new(),
         }
     }
 
-    pub(crate) fn set_default(&mut self, capacity: usize) {
+    /// Sets the capacity of channels no pattern matches.
+    pub fn set_default(&mut self, capacity: usize) {
         self.default = capacity;
     }
 
-    pub(crate) fn push(&mut self, pattern: String, capacity: usize) {
+    /// Adds a pattern, matched after those added before it.
+    pub fn push(&mut self, pattern: String, capacity: usize) {
         self.patterns.push((pattern, capacity));
     }
 
-    pub(crate) fn for_channel(&self, channel: &str) -> usize {
+    /// The capacity of `channel`.
+    pub fn for_channel(&self, channel: &str) -> usize {
         self.patterns
             .iter()
             .find(|(pattern, _)| glob_match(pattern.as_bytes(), channel.as_bytes()))

@@ -10,6 +10,7 @@ use futures_util::stream::{self, BoxStream};
 
 use crate::event::Event;
 
+pub use capacity::Capacities;
 pub use error::LayerError;
 pub use memory::{InMemoryChannelLayer, InMemoryConfig};
 pub use names::{validate_channel_name, validate_group_name};
