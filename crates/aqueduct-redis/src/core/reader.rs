@@ -1,0 +1,184 @@
+//! The loops that read this process's keys, one per key and host, and hand
+//! each message to the local channel it names.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use aqueduct_core::{Event, LayerError};
+use redis::RedisResult;
+
+use super::{Inner, non_local_name, now};
+use crate::shard::BLOCK_SECONDS;
+use crate::wire::Targets;
+
+/// How many waiting messages each pop takes besides the first: under load
+/// one round trip reads a batch, and an idle key costs one pop per
+/// `BLOCK_SECONDS`.
+const BATCH: usize = 100;
+
+/// A blocking pop, and everything else waiting behind it.
+type Popped = (Option<(String, Vec<u8>, f64)>, Vec<(Vec<u8>, f64)>);
+
+/// Starts reading the key of `channel`'s process-local part, unless that
+/// is being read already.
+pub(super) fn ensure(inner: &Arc<Inner>, channel: &str) {
+    let Some(head) = non_local_name(channel) else {
+        return;
+    };
+    let mut readers = inner
+        .readers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if readers.contains_key(head) {
+        return;
+    }
+    let key = inner.channel_key(head);
+    // Every host, not only the one this name hashes to: channels_redis's
+    // `send` hashes the whole channel name and may put a message for us on
+    // any of them (channels_redis#221).
+    let loops = (0..inner.shards.len())
+        .map(|shard| tokio::spawn(read(Arc::downgrade(inner), shard, key.clone())))
+        .collect();
+    readers.insert(head.to_owned(), loops);
+}
+
+/// Reads `key` on one host until the layer is dropped, reconnecting with
+/// back-off whenever the host goes away.
+async fn read(layer: Weak<Inner>, shard: usize, key: String) {
+    let mut backoff = Backoff::default();
+    // After a failure Redis may have restarted empty: the memberships of
+    // this process are written back once the host answers again.
+    let mut rejoin = false;
+    loop {
+        let connected = match layer.upgrade() {
+            Some(inner) => inner.shards[shard].blocking_connection().await,
+            None => return,
+        };
+        let mut conn = match connected {
+            Ok(conn) => conn,
+            Err(err) => {
+                let Some(inner) = layer.upgrade() else { return };
+                inner.shards[shard].failed(err);
+                drop(inner);
+                rejoin = true;
+                tokio::time::sleep(backoff.next()).await;
+                continue;
+            }
+        };
+        if rejoin && let Some(inner) = layer.upgrade() {
+            inner.rejoin(shard).await;
+        }
+        backoff = Backoff::default();
+        loop {
+            let mut pipe = redis::pipe();
+            pipe.cmd("BZPOPMIN").arg(&key).arg(BLOCK_SECONDS);
+            pipe.cmd("ZPOPMIN").arg(&key).arg(BATCH);
+            let popped: RedisResult<Popped> = pipe.query_async(&mut conn).await;
+            let Some(inner) = layer.upgrade() else { return };
+            match popped {
+                Ok((first, rest)) => {
+                    inner.shards[shard].up();
+                    let first = first.map(|(_, message, _)| message);
+                    for message in first.into_iter().chain(rest.into_iter().map(|(m, _)| m)) {
+                        inner.hand_on(&message).await;
+                    }
+                }
+                Err(err) => {
+                    inner.shards[shard].failed(err);
+                    rejoin = true;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Messages dropped because their channel was full, for sparse logging.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+impl Inner {
+    /// Hands a message read off Redis to the local channels it names.
+    async fn hand_on(&self, bytes: &[u8]) {
+        let (event, targets) = match self.wire.decode(bytes) {
+            Ok(decoded) => decoded,
+            Err(err) => {
+                tracing::warn!(error = %err, "dropping a message read from Redis");
+                return;
+            }
+        };
+        match targets {
+            Some(Targets::One(channel)) => self.hand_to(&channel, event).await,
+            Some(Targets::Many(channels)) => {
+                for channel in channels {
+                    self.hand_to(&channel, event.clone()).await;
+                }
+            }
+            None => tracing::warn!(
+                event_type = event.event_type(),
+                "dropping a message on a process-local key that names no channel"
+            ),
+        }
+    }
+
+    async fn hand_to(&self, channel: &str, event: Event) {
+        match self.deliver(channel, event).await {
+            Ok(()) => {}
+            Err(LayerError::ChannelFull { .. }) => {
+                let dropped = DROPPED.fetch_add(1, Ordering::Relaxed) + 1;
+                // 1, 2, 4, 8…: a reader that stopped reading cannot flood the log.
+                if dropped.is_power_of_two() {
+                    tracing::warn!(
+                        channel,
+                        dropped_in_total = dropped,
+                        "a local channel is full: its reader is not keeping up; message dropped"
+                    );
+                }
+            }
+            Err(err) => tracing::warn!(channel, error = %err, "could not hand a message on"),
+        }
+    }
+
+    /// Writes this process's memberships of the groups on `shard` back.
+    async fn rejoin(&self, shard: usize) {
+        let memberships = self
+            .local
+            .memberships(|group| self.shard_of(group) == shard);
+        if memberships.is_empty() {
+            return;
+        }
+        let (now, expiry) = (now(), self.group_expiry.as_secs() as i64);
+        let mut pipe = redis::pipe();
+        for (group, channel) in &memberships {
+            let key = self.group_key(group);
+            pipe.zadd(&key, channel, now).ignore();
+            pipe.expire(&key, expiry).ignore();
+        }
+        let count = memberships.len();
+        let result = self.shards[shard]
+            .run(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
+            .await;
+        match result {
+            Ok(()) => tracing::info!(
+                host = %self.shards[shard].host,
+                memberships = count,
+                "rejoined this process's groups after Redis came back"
+            ),
+            Err(err) => tracing::warn!(error = %err, "could not rejoin groups"),
+        }
+    }
+}
+
+/// 100 ms, doubling to 2 s: a restarted Redis is found within 2 s.
+#[derive(Default)]
+pub(super) struct Backoff {
+    tries: u32,
+}
+
+impl Backoff {
+    pub(super) fn next(&mut self) -> Duration {
+        let delay = Duration::from_millis(100) * 2u32.pow(self.tries.min(5));
+        self.tries += 1;
+        delay.min(Duration::from_secs(2))
+    }
+}
