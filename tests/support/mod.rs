@@ -100,19 +100,7 @@ impl TestServer {
     }
 }
 
-/// Whether a service a test needs is there. When it is not, the test is
-/// skipped with a loud line, or fails when `AQUEDUCT_REQUIRE_SERVICES=1`
-/// (as in CI).
-pub fn service_available(service: &str, available: bool) -> bool {
-    if available {
-        return true;
-    }
-    if std::env::var("AQUEDUCT_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("{service} is required (AQUEDUCT_REQUIRE_SERVICES=1) but not available");
-    }
-    eprintln!("\n==== SKIPPED: {service} is not available; install it to run this test ====\n");
-    false
-}
+pub use aqueduct_test::service_available;
 
 /// Connects to `url`; fails the test if the handshake is not accepted.
 pub async fn connect(url: &str) -> Client {

@@ -53,8 +53,10 @@
 mod error;
 mod http_communicator;
 mod request;
+mod service;
 mod websocket;
 
 pub use error::ReceiveError;
 pub use http_communicator::{HttpCommunicator, HttpResponse};
+pub use service::service_available;
 pub use websocket::{Connected, Output, WebsocketCommunicator};

@@ -1,0 +1,26 @@
+//! Tests that need a service: Redis, a Python interpreter, a browser.
+
+/// Whether a service a test needs is there. When it is not, the test is
+/// skipped with a loud `SKIPPED` line, or fails when
+/// `AQUEDUCT_REQUIRE_SERVICES=1` (as in CI), so a missing service never
+/// passes for a green run where it matters.
+///
+/// ```
+/// use aqueduct_test::service_available;
+///
+/// let redis_is_up = std::net::TcpStream::connect("127.0.0.1:6379").is_ok();
+/// if !service_available("Redis at 127.0.0.1:6379", redis_is_up) {
+///     return; // skipped
+/// }
+/// // … the test proper
+/// ```
+pub fn service_available(service: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var("AQUEDUCT_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("{service} is required (AQUEDUCT_REQUIRE_SERVICES=1) but not available");
+    }
+    eprintln!("\n==== SKIPPED: {service} is not available; install it to run this test ====\n");
+    false
+}
