@@ -18,7 +18,7 @@ use markdown::{
 };
 
 /// Files of examples/chat that the tutorial does not build, and why.
-const NOT_IN_THE_TUTORIAL: [(&str, &str); 2] = [
+const NOT_IN_THE_TUTORIAL: [(&str, &str); 3] = [
     (
         "Cargo.toml",
         "it uses workspace dependencies; the tutorial's versions are checked against them",
@@ -26,6 +26,10 @@ const NOT_IN_THE_TUTORIAL: [(&str, &str); 2] = [
     (
         "tests/cli.rs",
         "it runs the example's binary, which only the repository has",
+    ),
+    (
+        "tests/redis.rs",
+        "it runs two of the example's binaries on Redis, which only the repository has",
     ),
 ];
 

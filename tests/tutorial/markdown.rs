@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The tutorial's pages, in reading order.
-const PARTS: [&str; 3] = ["part-1.md", "part-2.md", "part-3.md"];
+const PARTS: [&str; 4] = ["part-1.md", "part-2.md", "part-3.md", "part-4.md"];
 
 /// A code block that the tutorial marks as a whole file.
 #[derive(Debug)]

@@ -46,6 +46,14 @@ pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter, Views};
 #[doc(inline)]
 pub use aqueduct_server::{Server, serve};
 
+/// Redis channel layers that share channels and groups with Django
+/// Channels' `channels_redis` (the `redis` feature, on by default).
+#[cfg(feature = "redis")]
+pub mod redis {
+    #[doc(inline)]
+    pub use aqueduct_redis::*;
+}
+
 /// The attribute that makes `async fn` work in consumer trait impls.
 pub use async_trait::async_trait;
 /// The `http` crate, for status codes and headers.
@@ -74,6 +82,10 @@ struct TutorialPart2Doctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/tutorial/part-3.md")]
 struct TutorialPart3Doctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/tutorial/part-4.md")]
+struct TutorialPart4Doctests;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/topics/consumers.md")]

@@ -2,7 +2,15 @@
 //! (In the aqueduct repository: `cargo run -p example-chat`.)
 //!
 //! `--addr HOST:PORT` (or `AQUEDUCT_ADDR`) serves elsewhere.
+//!
+//! `--redis URL` (or `AQUEDUCT_REDIS_URL`) puts the channel layer on Redis,
+//! so that several processes, and Django Channels workers on the same
+//! Redis, share the rooms. Several comma-separated URLs are shards, in the
+//! order of channels_redis's `hosts`. `--redis-prefix PREFIX` and
+//! `--redis-symmetric-key KEY` are channels_redis's `prefix` and
+//! `symmetric_encryption_keys`.
 
+use aqueduct::redis::{RedisChannelLayer, RedisConfig};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -14,8 +22,21 @@ async fn main() -> std::io::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
+    // Connect to Redis before serving: a wrong URL or password, or a Redis
+    // that is down, stops here with a message naming the host.
+    let app = match redis_config() {
+        Some(config) => match RedisChannelLayer::connect(config).await {
+            Ok(layer) => mysite::app_with_layer(layer),
+            Err(err) => {
+                eprintln!("error: {err}");
+                std::process::exit(1);
+            }
+        },
+        None => mysite::app(),
+    };
+
     // Bind first, then print the address: with port 0 the system picks it.
-    let addr = addr_from_args("127.0.0.1:8000");
+    let addr = arg("--addr", "AQUEDUCT_ADDR").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
     let server = aqueduct::Server::bind(&addr).await?;
     println!(
         "Chat server running: open http://{}/chat/",
@@ -23,13 +44,26 @@ async fn main() -> std::io::Result<()> {
     );
 
     // Serve until Ctrl-C or SIGTERM.
-    server.serve(mysite::app()).await
+    server.serve(app).await
 }
 
-/// `--addr HOST:PORT` wins over `AQUEDUCT_ADDR`, which wins over `default`.
-fn addr_from_args(default: &str) -> String {
-    let mut args = std::env::args().skip_while(|arg| arg != "--addr").skip(1);
-    args.next()
-        .or_else(|| std::env::var("AQUEDUCT_ADDR").ok())
-        .unwrap_or_else(|| default.to_owned())
+/// The Redis settings, when `--redis` or `AQUEDUCT_REDIS_URL` asks for
+/// Redis: Django's `CHANNEL_LAYERS`, from the command line.
+fn redis_config() -> Option<RedisConfig> {
+    let urls = arg("--redis", "AQUEDUCT_REDIS_URL")?;
+    let mut config = RedisConfig::new().hosts(urls.split(',').map(str::trim));
+    if let Some(prefix) = arg("--redis-prefix", "AQUEDUCT_REDIS_PREFIX") {
+        config = config.prefix(prefix);
+    }
+    if let Some(key) = arg("--redis-symmetric-key", "AQUEDUCT_REDIS_SYMMETRIC_KEY") {
+        config = config.symmetric_encryption_key(key);
+    }
+    Some(config)
+}
+
+/// The value after `flag` on the command line, else the environment
+/// variable `env`.
+fn arg(flag: &str, env: &str) -> Option<String> {
+    let mut args = std::env::args().skip_while(|arg| arg != flag).skip(1);
+    args.next().or_else(|| std::env::var(env).ok())
 }
