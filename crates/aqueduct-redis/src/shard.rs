@@ -167,13 +167,15 @@ impl Shard {
         };
         if !outage {
             tracing::warn!(error = %err, "Redis command failed");
-        } else if !self.down.swap(true, Ordering::Relaxed) {
+            return LayerError::Backend(Box::new(err));
+        }
+        if !self.down.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 error = %err,
                 "Redis is unreachable: sends fail and receivers wait until it is back"
             );
         }
-        LayerError::Backend(Box::new(err))
+        LayerError::Unavailable(Box::new(err))
     }
 
     /// Records a success: the end of an outage is logged once.

@@ -255,12 +255,27 @@ impl Context {
     /// Refuses or closes after a failure, as DESIGN fixes: HTTP 500 before
     /// accept, close 1011 after.
     pub(crate) async fn fail(&mut self) {
+        self.fail_with(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            CloseCode::INTERNAL_ERROR,
+        )
+        .await;
+    }
+
+    /// Ends the connection because a service it needs is away for now:
+    /// 503 before accept, 1013 (try again later) after.
+    pub(crate) async fn fail_unavailable(&mut self) {
+        self.fail_with(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            CloseCode::TRY_AGAIN_LATER,
+        )
+        .await;
+    }
+
+    async fn fail_with(&mut self, status: http::StatusCode, code: CloseCode) {
         let _ = match self.state {
-            State::Connecting => {
-                self.deny_with(Deny::new(http::StatusCode::INTERNAL_SERVER_ERROR))
-                    .await
-            }
-            State::Open => self.close(CloseCode::INTERNAL_ERROR).await,
+            State::Connecting => self.deny_with(Deny::new(status)).await,
+            State::Open => self.close(code).await,
             State::Closing | State::Closed(_) => Ok(()),
         };
     }

@@ -80,8 +80,13 @@ async fn open<C: WebsocketConsumer>(
     // handshake runs are not missed.
     for group in groups {
         if let Err(err) = ctx.group_add(&group).await {
-            tracing::error!(error = %err, group, "could not join group; refusing with 500");
-            ctx.fail().await;
+            if matches!(err, LayerError::Unavailable(_)) {
+                tracing::debug!(error = %err, group, "could not join group; refusing with 503");
+                ctx.fail_unavailable().await;
+            } else {
+                tracing::error!(error = %err, group, "could not join group; refusing with 500");
+                ctx.fail().await;
+            }
             return Some(ctx);
         }
     }
@@ -199,6 +204,14 @@ async fn settle(outcome: std::result::Result<(), Failure>, hook: &str, ctx: &mut
         // The client left while the hook was sending: not the consumer's fault.
         Err(Failure::Error(err)) if err.downcast_ref::<ConnectionClosed>().is_some() => {
             tracing::debug!(hook, "client went away during the hook");
+        }
+        // The layer logs its outage once; each connection it ends need not.
+        Err(Failure::Error(err))
+            if matches!(err.downcast_ref(), Some(LayerError::Unavailable(_))) =>
+        {
+            tracing::debug!(hook, error = %err, "channel layer unavailable; try again later");
+            Box::pin(ctx.fail_unavailable()).await;
+            return false;
         }
         Err(Failure::Error(err)) => tracing::error!(hook, error = %err, "consumer hook failed"),
         Err(Failure::Panic(message)) => {

@@ -36,6 +36,13 @@ pub enum LayerError {
     NotConfigured,
     /// The service behind the layer (Redis) failed.
     Backend(BoxError),
+    /// The service behind the layer (Redis) cannot be reached for now.
+    ///
+    /// A consumer hook that fails with it closes its connection with 1013
+    /// (try again later), or refuses the handshake with 503, rather than
+    /// with 1011 or 500: the client may well succeed once the service is
+    /// back.
+    Unavailable(BoxError),
 }
 
 impl fmt::Display for LayerError {
@@ -58,6 +65,7 @@ impl fmt::Display for LayerError {
                  ProtocolTypeRouter::channel_layer(InMemoryChannelLayer::new())",
             ),
             Self::Backend(err) => write!(f, "channel layer backend failed: {err}"),
+            Self::Unavailable(err) => write!(f, "channel layer backend unavailable: {err}"),
         }
     }
 }
@@ -66,7 +74,7 @@ impl std::error::Error for LayerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Event(err) => Some(err),
-            Self::Backend(err) => Some(&**err),
+            Self::Backend(err) | Self::Unavailable(err) => Some(&**err),
             _ => None,
         }
     }

@@ -66,10 +66,17 @@ async fn read(layer: Weak<Inner>, shard: usize, key: String) {
                 continue;
             }
         };
-        if rejoin && let Some(inner) = layer.upgrade() {
-            inner.rejoin(shard).await;
-        }
         backoff = Backoff::default();
+        // Until it takes: the shared connection may still hold the socket
+        // the outage broke, and fails once before it reconnects.
+        while rejoin {
+            let Some(inner) = layer.upgrade() else { return };
+            rejoin = !inner.rejoin(shard).await;
+            drop(inner);
+            if rejoin {
+                tokio::time::sleep(backoff.next()).await;
+            }
+        }
         loop {
             let mut pipe = redis::pipe();
             pipe.cmd("BZPOPMIN").arg(&key).arg(BLOCK_SECONDS);
@@ -139,16 +146,17 @@ impl Inner {
         }
     }
 
-    /// Writes this process's memberships of the groups on `shard` back.
-    async fn rejoin(&self, shard: usize) {
+    /// Writes this process's memberships of the groups on `shard` back
+    /// after an outage; returns whether that worked.
+    async fn rejoin(&self, shard: usize) -> bool {
         let memberships = self
             .local
             .memberships(|group| self.shard_of(group) == shard);
-        if memberships.is_empty() {
-            return;
-        }
         let (now, expiry) = (now(), self.group_expiry.as_secs() as i64);
         let mut pipe = redis::pipe();
+        // Even with nothing to rejoin, a command wakes the shared
+        // connection up, so the next send does not fail on the old socket.
+        pipe.cmd("PING").ignore();
         for (group, channel) in &memberships {
             let key = self.group_key(group);
             pipe.zadd(&key, channel, now).ignore();
@@ -158,14 +166,16 @@ impl Inner {
         let result = self.shards[shard]
             .run(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
             .await;
-        match result {
+        match &result {
+            Ok(()) if count == 0 => {}
             Ok(()) => tracing::info!(
                 host = %self.shards[shard].host,
                 memberships = count,
                 "rejoined this process's groups after Redis came back"
             ),
-            Err(err) => tracing::warn!(error = %err, "could not rejoin groups"),
+            Err(err) => tracing::debug!(error = %err, "could not rejoin groups yet"),
         }
+        result.is_ok()
     }
 }
 
