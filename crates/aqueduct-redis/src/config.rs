@@ -41,6 +41,7 @@ pub struct RedisConfig {
     pub(crate) group_expiry: Duration,
     pub(crate) capacities: Capacities,
     pub(crate) keys: Vec<String>,
+    pub(crate) tls_root: Option<Vec<u8>>,
 }
 
 impl Default for RedisConfig {
@@ -52,6 +53,7 @@ impl Default for RedisConfig {
             group_expiry: Duration::from_secs(86_400),
             capacities: Capacities::new(100),
             keys: Vec::new(),
+            tls_root: None,
         }
     }
 }
@@ -124,6 +126,14 @@ impl RedisConfig {
         self
     }
 
+    /// Trusts the certificate authority in `pem` for `rediss://` hosts,
+    /// instead of the system's roots: for a Redis whose certificate a
+    /// private authority signed.
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root = Some(pem.into());
+        self
+    }
+
     /// The host URLs, the default one if none was given.
     pub(crate) fn host_urls(&self) -> Vec<String> {
         if self.hosts.is_empty() {
@@ -164,6 +174,7 @@ impl fmt::Debug for RedisConfig {
             .field("group_expiry", &self.group_expiry)
             .field("capacities", &self.capacities)
             .field("symmetric_encryption_keys", &self.keys.len())
+            .field("tls_root_certificate", &self.tls_root.is_some())
             .finish()
     }
 }

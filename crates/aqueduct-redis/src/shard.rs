@@ -42,11 +42,21 @@ pub(crate) struct Shard {
 const IDLE_BLOCKING: usize = 8;
 
 impl Shard {
-    pub(crate) fn open(url: &str) -> Result<Self, ConfigError> {
-        let client = Client::open(url).map_err(|err| ConfigError::InvalidUrl {
+    pub(crate) fn open(url: &str, tls_root: Option<&[u8]>) -> Result<Self, ConfigError> {
+        let invalid = |err: RedisError| ConfigError::InvalidUrl {
             url: redact(url),
             reason: err.to_string(),
-        })?;
+        };
+        let client = match tls_root {
+            Some(pem) if url.starts_with("rediss://") => {
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.to_vec()),
+                };
+                Client::build_with_tls(url, certificates).map_err(invalid)?
+            }
+            _ => Client::open(url).map_err(invalid)?,
+        };
         let host = client.get_connection_info().addr().to_string();
         Ok(Self {
             host,

@@ -87,7 +87,7 @@ impl RedisChannelLayer {
         let shards = config
             .host_urls()
             .iter()
-            .map(|url| Shard::open(url))
+            .map(|url| Shard::open(url, config.tls_root.as_deref()))
             .collect::<Result<Vec<_>, _>>()?;
         // channels_redis lets an encrypted message be its expiry plus 10 s old.
         let ttl = config.expiry.as_secs() + 10;

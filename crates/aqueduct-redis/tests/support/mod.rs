@@ -123,7 +123,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn which(program: &str) -> bool {
+/// Whether `program` is on the `PATH`.
+pub fn which(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
