@@ -230,8 +230,13 @@ async fn leave(ctx: &mut Context) {
         return;
     };
     for group in ctx.joined_groups() {
-        if let Err(err) = layer.group_discard(&group, &channel).await {
-            tracing::warn!(error = %err, group, "could not leave group");
+        match layer.group_discard(&group, &channel).await {
+            Ok(()) => {}
+            // The layer has logged its outage; the membership expires.
+            Err(err @ LayerError::Unavailable(_)) => {
+                tracing::debug!(error = %err, group, "could not leave group");
+            }
+            Err(err) => tracing::warn!(error = %err, group, "could not leave group"),
         }
     }
     if let Err(err) = layer.close_channel(&channel).await {
