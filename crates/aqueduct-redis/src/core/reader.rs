@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use aqueduct_core::{Event, LayerError};
 use redis::RedisResult;
+use redis::aio::MultiplexedConnection;
 
 use super::{Inner, non_local_name, now};
 use crate::shard::BLOCK_SECONDS;
@@ -66,8 +67,14 @@ async fn read(layer: Weak<Inner>, shard: usize, key: String) {
                 continue;
             }
         };
-        if rejoin && let Some(inner) = layer.upgrade() {
-            inner.rejoin(shard).await;
+        if rejoin {
+            let Some(inner) = layer.upgrade() else { return };
+            if let Err(err) = inner.rejoin(shard, &mut conn).await {
+                inner.shards[shard].failed(err);
+                drop(inner);
+                tokio::time::sleep(backoff.next()).await;
+                continue;
+            }
         }
         backoff = Backoff::default();
         loop {
@@ -140,12 +147,19 @@ impl Inner {
     }
 
     /// Writes this process's memberships of the groups on `shard` back.
-    async fn rejoin(&self, shard: usize) {
+    ///
+    /// Bug fixed here: the write went through the shared command
+    /// connection, whose first command after a restart still fails on the
+    /// dead socket ("broken pipe"); the failure was only logged, so the
+    /// memberships never came back. It now goes through the reader's own
+    /// connection, just made and known to answer, and a failure makes the
+    /// reader reconnect and try again.
+    async fn rejoin(&self, shard: usize, conn: &mut MultiplexedConnection) -> RedisResult<()> {
         let memberships = self
             .local
             .memberships(|group| self.shard_of(group) == shard);
         if memberships.is_empty() {
-            return;
+            return Ok(());
         }
         let (now, expiry) = (now(), self.group_expiry.as_secs() as i64);
         let mut pipe = redis::pipe();
@@ -154,18 +168,13 @@ impl Inner {
             pipe.zadd(&key, channel, now).ignore();
             pipe.expire(&key, expiry).ignore();
         }
-        let count = memberships.len();
-        let result = self.shards[shard]
-            .run(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
-            .await;
-        match result {
-            Ok(()) => tracing::info!(
-                host = %self.shards[shard].host,
-                memberships = count,
-                "rejoined this process's groups after Redis came back"
-            ),
-            Err(err) => tracing::warn!(error = %err, "could not rejoin groups"),
-        }
+        pipe.query_async::<()>(conn).await?;
+        tracing::info!(
+            host = %self.shards[shard].host,
+            memberships = memberships.len(),
+            "rejoined this process's groups after Redis came back"
+        );
+        Ok(())
     }
 }
 
