@@ -151,9 +151,10 @@ async fn python_and_aqueduct_send_to_each_others_channels() {
     rust.flush().await.unwrap();
 }
 
-/// Both sides join one group, each adding the other's channel; each side's
-/// `group_send` reaches every member, with two aqueduct members behind one
-/// Redis key (one message naming both under `__asgi_channel__`).
+/// Both sides join one group, each adding the other's channels; each
+/// side's `group_send` reaches every member: two aqueduct members behind
+/// one Redis key (one message naming both under `__asgi_channel__`), and
+/// a named channel read on each side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_span_python_and_aqueduct() {
     let Some(hosts) = shared_redis() else { return };
@@ -171,25 +172,35 @@ async fn groups_span_python_and_aqueduct() {
         py.group_add("chat_lobby", channel).await;
     }
     rust.group_add("chat_lobby", &theirs).await.unwrap();
-
-    py.group_send("chat_lobby", &rich("from.python")).await;
-    for channel in &ours {
-        assert_eq!(received(&rust, channel).await, rich("from.python"));
-    }
-    assert_eq!(python_received(&mut py, &theirs).await, rich("from.python"));
-
-    let report = rust
-        .group_send("chat_lobby", event(&rich("from.aqueduct")))
+    py.group_add("chat_lobby", "interop.rust-worker").await;
+    rust.group_add("chat_lobby", "interop.py-worker")
         .await
         .unwrap();
-    assert_eq!(report.delivered, 3);
-    for channel in &ours {
-        assert_eq!(received(&rust, channel).await, rich("from.aqueduct"));
+
+    // One at a time: aqueduct hands its own channels a message without
+    // Redis, so it could overtake Python's.
+    for kind in ["from.python", "from.aqueduct"] {
+        if kind == "from.python" {
+            py.group_send("chat_lobby", &rich(kind)).await;
+        } else {
+            let report = rust.group_send("chat_lobby", event(&rich(kind))).await;
+            assert_eq!(report.unwrap().delivered, 5);
+        }
+        for channel in ours
+            .iter()
+            .map(String::as_str)
+            .chain(["interop.rust-worker"])
+        {
+            assert_eq!(received(&rust, channel).await, rich(kind), "{channel}");
+        }
+        for channel in [theirs.as_str(), "interop.py-worker"] {
+            assert_eq!(
+                python_received(&mut py, channel).await,
+                rich(kind),
+                "{channel}"
+            );
+        }
     }
-    assert_eq!(
-        python_received(&mut py, &theirs).await,
-        rich("from.aqueduct")
-    );
     rust.flush().await.unwrap();
 }
 
@@ -313,11 +324,14 @@ async fn sharding_over_two_servers_agrees_with_channels_redis() {
             2,
             "{group} on host {shard}"
         );
-        py.group_send(group, &rich("group.python")).await;
-        rust.group_send(group, event(&rich("group.aqueduct")))
-            .await
-            .unwrap();
+        // One at a time: aqueduct hands its own channel a message without
+        // Redis, so it could overtake Python's.
         for kind in ["group.python", "group.aqueduct"] {
+            if kind == "group.python" {
+                py.group_send(group, &rich(kind)).await;
+            } else {
+                rust.group_send(group, event(&rich(kind))).await.unwrap();
+            }
             assert_eq!(received(&rust, &ours).await, rich(kind));
             assert_eq!(python_received(&mut py, &theirs).await, rich(kind));
         }
