@@ -221,6 +221,53 @@ async fn a_redis_restart_mid_traffic_is_survived() {
     assert_eq!(PANICS.load(Ordering::Relaxed), 0, "something panicked");
 }
 
+/// A worker reading a named channel (no `!`, read with blocking pops of
+/// its own) keeps reading through a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_channel_worker_resumes_after_a_restart() {
+    capture_logs();
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let prefix = unique_prefix();
+    let config = || RedisConfig::new().host(server.url()).prefix(&prefix);
+    let worker = RedisChannelLayer::connect(config()).await.unwrap();
+    let sender = RedisChannelLayer::connect(config()).await.unwrap();
+    let (tx, mut heard) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            // Errors during the outage are expected; the worker retries.
+            if let Ok(event) = worker.receive("thumbnails").await
+                && tx.send(text_of(&event)).is_err()
+            {
+                return;
+            }
+        }
+    });
+    sender.send("thumbnails", chat("before")).await.unwrap();
+    assert!(hears(&mut heard, "before", Duration::from_secs(5)).await);
+
+    server.kill();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    server.restart();
+    let back = Instant::now();
+    loop {
+        if sender.send("thumbnails", chat("after")).await.is_ok()
+            && hears(&mut heard, "after", Duration::from_millis(500)).await
+        {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(5),
+            "the worker is stuck"
+        );
+    }
+    eprintln!(
+        "named channel: messages flow {:?} after the restart",
+        back.elapsed()
+    );
+}
+
 /// A port nothing listens on.
 fn dead_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
