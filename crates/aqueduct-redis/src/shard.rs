@@ -72,19 +72,18 @@ impl Shard {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECTION_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let reason = |err: RedisError| err.to_string();
         let mut conn = self
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(|err| self.config_error(err))?;
+        // Bug fixed here: a server that wants a password, given none, lets
+        // the connection in and refuses the PING with NOAUTH; that was
+        // reported as "cannot reach Redis" instead of as the credentials.
         redis::cmd("PING")
             .query_async::<()>(&mut conn)
             .await
-            .map_err(|err| ConfigError::Unreachable {
-                host: self.host.clone(),
-                reason: reason(err),
-            })
+            .map_err(|err| self.config_error(err))
     }
 
     fn config_error(&self, err: RedisError) -> ConfigError {

@@ -54,6 +54,18 @@ use crate::wire::{CORE_PREFIX_LEN, Wire};
 /// many connections it serves. Messages from one of its consumers to
 /// another of the same process are handed over in the process; membership
 /// is still read from Redis.
+///
+/// # Several hosts, shared with channels_redis
+///
+/// Groups and process-local channels live on the host channels_redis
+/// picks for them, so both can share a ring listed in the same order.
+/// channels_redis's own `send` to a process-local channel hashes the whole
+/// name, while readers listen on the host of the part up to `!`
+/// (channels_redis#221). This layer reads its channels on every host, so
+/// it receives such messages wherever they land, and its `send` uses the
+/// reader's host. A Python process still misses a Python `send` to one of
+/// its own process-local channels whose two hashes differ, and its
+/// `receive` on a named channel watches one host per call.
 #[derive(Clone)]
 pub struct RedisChannelLayer {
     inner: Arc<Inner>,

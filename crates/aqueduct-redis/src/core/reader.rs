@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use aqueduct_core::{Event, LayerError};
 use redis::RedisResult;
+use redis::aio::MultiplexedConnection;
 
 use super::{Inner, non_local_name, now};
 use crate::shard::BLOCK_SECONDS;
@@ -66,17 +67,23 @@ async fn read(layer: Weak<Inner>, shard: usize, key: String) {
                 continue;
             }
         };
-        backoff = Backoff::default();
-        // Until it takes: the shared connection may still hold the socket
-        // the outage broke, and fails once before it reconnects.
-        while rejoin {
+        if rejoin {
             let Some(inner) = layer.upgrade() else { return };
-            rejoin = !inner.rejoin(shard).await;
-            drop(inner);
-            if rejoin {
+            if let Err(err) = inner.rejoin(shard, &mut conn).await {
+                inner.shards[shard].failed(err);
+                drop(inner);
                 tokio::time::sleep(backoff.next()).await;
+                continue;
             }
+            // The shared connection's socket died in the outage too, and
+            // its first command fails on it before it reconnects: let a
+            // ping be that command, rather than someone's send.
+            let ping = |mut conn: redis::aio::ConnectionManager| async move {
+                redis::cmd("PING").query_async::<()>(&mut conn).await
+            };
+            let _ = inner.shards[shard].run(ping).await;
         }
+        backoff = Backoff::default();
         loop {
             let mut pipe = redis::pipe();
             pipe.cmd("BZPOPMIN").arg(&key).arg(BLOCK_SECONDS);
@@ -146,36 +153,35 @@ impl Inner {
         }
     }
 
-    /// Writes this process's memberships of the groups on `shard` back
-    /// after an outage; returns whether that worked.
-    async fn rejoin(&self, shard: usize) -> bool {
+    /// Writes this process's memberships of the groups on `shard` back.
+    ///
+    /// Bug fixed here: the write went through the shared command
+    /// connection, whose first command after a restart still fails on the
+    /// dead socket ("broken pipe"); the failure was only logged, so the
+    /// memberships never came back. It now goes through the reader's own
+    /// connection, just made and known to answer, and a failure makes the
+    /// reader reconnect and try again.
+    async fn rejoin(&self, shard: usize, conn: &mut MultiplexedConnection) -> RedisResult<()> {
         let memberships = self
             .local
             .memberships(|group| self.shard_of(group) == shard);
+        if memberships.is_empty() {
+            return Ok(());
+        }
         let (now, expiry) = (now(), self.group_expiry.as_secs() as i64);
         let mut pipe = redis::pipe();
-        // Even with nothing to rejoin, a command wakes the shared
-        // connection up, so the next send does not fail on the old socket.
-        pipe.cmd("PING").ignore();
         for (group, channel) in &memberships {
             let key = self.group_key(group);
             pipe.zadd(&key, channel, now).ignore();
             pipe.expire(&key, expiry).ignore();
         }
-        let count = memberships.len();
-        let result = self.shards[shard]
-            .run(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
-            .await;
-        match &result {
-            Ok(()) if count == 0 => {}
-            Ok(()) => tracing::info!(
-                host = %self.shards[shard].host,
-                memberships = count,
-                "rejoined this process's groups after Redis came back"
-            ),
-            Err(err) => tracing::debug!(error = %err, "could not rejoin groups yet"),
-        }
-        result.is_ok()
+        pipe.query_async::<()>(conn).await?;
+        tracing::info!(
+            host = %self.shards[shard].host,
+            memberships = memberships.len(),
+            "rejoined this process's groups after Redis came back"
+        );
+        Ok(())
     }
 }
 

@@ -57,12 +57,19 @@ pub async fn layer(config: RedisConfig) -> RedisChannelLayer {
 /// without disturbing other tests. Killed when dropped.
 pub struct RedisServer {
     pub port: u16,
+    /// Options besides port and persistence, such as `--requirepass`.
+    args: Vec<String>,
     child: Option<Child>,
 }
 
 impl RedisServer {
     /// Starts one; `None` (after a SKIPPED line) if `redis-server` is missing.
     pub fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// Starts one with extra `redis-server` options, kept across restarts.
+    pub fn start_with(args: &[&str]) -> Option<Self> {
         if !service_available(
             "redis-server (to start private servers)",
             which("redis-server"),
@@ -70,7 +77,12 @@ impl RedisServer {
             return None;
         }
         let port = free_port();
-        let mut server = Self { port, child: None };
+        let args = args.iter().map(|arg| arg.to_string()).collect();
+        let mut server = Self {
+            port,
+            args,
+            child: None,
+        };
         server.spawn();
         Some(server)
     }
@@ -83,6 +95,7 @@ impl RedisServer {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
