@@ -16,7 +16,7 @@ use crate::error::{BackendError, ConfigError, is_outage};
 /// How long a command may take before its connection is deemed dead.
 /// redis-rs's default (500 ms) is shorter than a large `group_send` can
 /// take on a busy server.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a blocking pop waits before it is asked again, as
@@ -140,6 +140,19 @@ impl Shard {
             .await
     }
 
+    /// A connection of its own for `SUBSCRIBE`, as the pub/sub layer
+    /// keeps one per host: a subscribed connection runs no other command.
+    pub(crate) async fn pubsub_connection(&self) -> Result<redis::aio::PubSub, RedisError> {
+        match tokio::time::timeout(CONNECTION_TIMEOUT, self.client.get_async_pubsub()).await {
+            Ok(connected) => connected,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no pub/sub connection within the connection timeout",
+            )
+            .into()),
+        }
+    }
+
     /// A blocking connection for one receive on a named channel: an idle
     /// one if there is, else a new one.
     pub(crate) async fn take_blocking(&self) -> Result<MultiplexedConnection, RedisError> {
@@ -181,6 +194,21 @@ impl Shard {
         if self.down.load(Ordering::Relaxed) && self.down.swap(false, Ordering::Relaxed) {
             tracing::info!(host = %self.host, "Redis is reachable again");
         }
+    }
+}
+
+/// How long to wait before connecting again: 100 ms, doubling to 2 s, so
+/// a restarted Redis is found within 2 s.
+#[derive(Default)]
+pub(crate) struct Backoff {
+    tries: u32,
+}
+
+impl Backoff {
+    pub(crate) fn next(&mut self) -> Duration {
+        let delay = Duration::from_millis(100) * 2u32.pow(self.tries.min(5));
+        self.tries += 1;
+        delay.min(Duration::from_secs(2))
     }
 }
 

@@ -3,13 +3,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use aqueduct_core::{Event, LayerError};
 use redis::RedisResult;
 
 use super::{Inner, non_local_name, now};
-use crate::shard::BLOCK_SECONDS;
+use crate::shard::{BLOCK_SECONDS, Backoff};
 use crate::wire::Targets;
 
 /// How many waiting messages each pop takes besides the first: under load
@@ -166,19 +165,5 @@ impl Inner {
             ),
             Err(err) => tracing::warn!(error = %err, "could not rejoin groups"),
         }
-    }
-}
-
-/// 100 ms, doubling to 2 s: a restarted Redis is found within 2 s.
-#[derive(Default)]
-pub(super) struct Backoff {
-    tries: u32,
-}
-
-impl Backoff {
-    pub(super) fn next(&mut self) -> Duration {
-        let delay = Duration::from_millis(100) * 2u32.pow(self.tries.min(5));
-        self.tries += 1;
-        delay.min(Duration::from_secs(2))
     }
 }
