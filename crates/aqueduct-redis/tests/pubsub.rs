@@ -5,15 +5,21 @@ mod support;
 
 use std::future::Future;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aqueduct_core::{ChannelLayer, Event, LayerError};
 use aqueduct_redis::{RedisConfig, RedisPubSubChannelLayer};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE;
+use fernet::Fernet;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use support::{RedisServer, python, redis_available, redis_url, unique_prefix};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tracing_subscriber::fmt::MakeWriter;
 
 /// How long anything that should happen may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -154,6 +160,21 @@ async fn the_wire_is_channels_redis_pubsubs() {
     })
     .await;
     assert!(bytes.starts_with(b"gAAAAA"), "a Fernet token, not {bytes:?}");
+
+    // channels_redis.pubsub sets no ttl: a token a day old is still read.
+    let channel = secret.new_channel("specific").await.unwrap();
+    let key = URL_SAFE.encode(Sha256::digest(b"k"));
+    let day_ago = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 86_400;
+    let token = Fernet::new(&key)
+        .unwrap()
+        .encrypt_at_time(chat("old").as_msgpack(), day_ago);
+    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+    redis::cmd("PUBLISH")
+        .arg(&channel)
+        .arg(token)
+        .exec(&mut conn)
+        .unwrap();
+    assert_eq!(received(&secret, &channel).await, chat_json("old"));
 }
 
 /// Runs `python/pubsub_peer.py`: channels_redis.pubsub, unchanged.
@@ -299,13 +320,48 @@ async fn python_and_aqueduct_share_an_encryption_key() {
     );
 }
 
-/// A restart of Redis: sends fail naming the host meanwhile, then the
-/// same layer and the same channels hear messages again by themselves.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// What the layer logs, for a test on one thread: every task of a
+/// current-thread runtime logs to the test's own subscriber.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl Log {
+    fn count(&self, text: &str) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).matches(text).count()
+    }
+}
+
+impl std::io::Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Log {
+    type Writer = Log;
+    fn make_writer(&'a self) -> Log {
+        self.clone()
+    }
+}
+
+/// A restart of Redis: sends fail naming the host meanwhile, logged once,
+/// then the same layer and the same channels hear messages again by
+/// themselves.
+#[tokio::test]
 async fn messages_flow_again_after_redis_restarts() {
     let Some(mut server) = RedisServer::start() else {
         return;
     };
+    let log = Log::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(log.clone())
+        .with_ansi(false)
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
     let hosts = [server.url()];
     let layer = pubsub("asgi", &hosts, None).await;
     let channel = layer.new_channel("specific").await.unwrap();
@@ -320,7 +376,10 @@ async fn messages_flow_again_after_redis_restarts() {
         assert!(err.to_string().contains(&host), "{err}");
         let err = layer.group_send("chat_lobby", chat("lost")).await.unwrap_err();
         assert!(err.to_string().contains(&host), "{err}");
+        // Meanwhile the subscriber tries to connect again, and fails too.
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    assert_eq!(log.count("Redis is unreachable"), 1, "logged once per outage");
 
     server.restart();
     let restarted = Instant::now();
@@ -341,6 +400,7 @@ async fn messages_flow_again_after_redis_restarts() {
             }
         }
     }
+    assert!(log.count("Redis is reachable again") >= 1);
 }
 
 /// Over two servers, aqueduct and channels_redis put every channel and
@@ -357,8 +417,10 @@ async fn shards_agree_with_channels_redis() {
     let rust = pubsub("asgi", &hosts, None).await;
     let on_py = py.new_channel().await;
     let on_rust = rust.new_channel("specific").await.unwrap();
-    // Three of these hash to each server, by channels_redis's reckoning.
-    let groups = ["chat_lobby", "chat_kitchen", "news", "beta", "room_8", "room_1"];
+    // Three of these hash to each server by channels_redis's reckoning, and
+    // each plausible mistake (hashing the bare group name, leaving out the
+    // prefix, the core layer's `asgi:group:` key) moves some of them.
+    let groups = ["chat_lobby", "chat_kitchen", "alpha", "gamma", "room_8", "chat_attic"];
     let mut used = [0, 0];
     for group in groups {
         py.ask(json!({"op": "group_add", "group": group, "channel": on_py}))
