@@ -4,9 +4,9 @@
 //!
 //! - [`RedisChannelLayer`]: `channels_redis.core.RedisChannelLayer`, with
 //!   capacities, expiry, sharding over several hosts and Fernet encryption.
-//! - [`RedisPubSubChannelLayer`]: `channels_redis.pubsub.RedisPubSubChannelLayer`,
-//!   on Redis pub/sub: nothing stored, no capacity, messages lost while
-//!   nobody is subscribed.
+//! - [`RedisPubSubChannelLayer`]: `channels_redis.pubsub.RedisPubSubChannelLayer`, on
+//!   Redis pub/sub: nothing stored, no capacity, messages lost while nobody
+//!   is subscribed.
 //! - [`RedisConfig`]: the settings, named as in channels_redis's `CONFIG`.
 //!
 //! ```no_run

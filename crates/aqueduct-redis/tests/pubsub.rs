@@ -52,7 +52,9 @@ async fn hears_nothing(layer: &RedisPubSubChannelLayer, channel: &str) -> bool {
 }
 
 async fn pubsub(prefix: &str, hosts: &[String], key: Option<&str>) -> RedisPubSubChannelLayer {
-    let mut config = RedisConfig::new().prefix(prefix).hosts(hosts.iter().cloned());
+    let mut config = RedisConfig::new()
+        .prefix(prefix)
+        .hosts(hosts.iter().cloned());
     if let Some(key) = key {
         config = config.symmetric_encryption_key(key);
     }
@@ -99,10 +101,14 @@ async fn two_layers_share_groups_and_send_to_each_others_channels() {
     if !redis_available() {
         return;
     }
-    let (prefix, url) = (unique_prefix(), redis_url());
-    let a = pubsub(&prefix, &[url.clone()], None).await;
-    let b = pubsub(&prefix, &[url.clone()], None).await;
-    let (a1, a2) = (a.new_channel("specific").await.unwrap(), a.new_channel("specific").await.unwrap());
+    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
+    let url = &hosts[0];
+    let a = pubsub(&prefix, &hosts, None).await;
+    let b = pubsub(&prefix, &hosts, None).await;
+    let (a1, a2) = (
+        a.new_channel("specific").await.unwrap(),
+        a.new_channel("specific").await.unwrap(),
+    );
     let b1 = b.new_channel("specific").await.unwrap();
     assert_channel_name(&a1, &prefix);
 
@@ -115,13 +121,19 @@ async fn two_layers_share_groups_and_send_to_each_others_channels() {
         layer.group_add("chat_lobby", channel).await.unwrap();
     }
     let report = b.group_send("chat_lobby", chat("all")).await.unwrap();
-    assert_eq!(report.delivered, 2, "two processes subscribed, three members");
+    assert_eq!(
+        report.delivered, 2,
+        "two processes subscribed, three members"
+    );
     for (layer, channel) in [(&a, &a1), (&a, &a2), (&b, &b1)] {
         assert_eq!(received(layer, channel).await, chat_json("all"));
     }
 
     let foreign = a.group_add("chat_lobby", &b1).await.unwrap_err();
-    assert!(matches!(foreign, LayerError::InvalidChannelName { .. }), "{foreign}");
+    assert!(
+        matches!(foreign, LayerError::InvalidChannelName { .. }),
+        "{foreign}"
+    );
     assert!(foreign.to_string().contains("new_channel"), "{foreign}");
 
     b.group_discard("chat_lobby", &b1).await.unwrap();
@@ -132,11 +144,11 @@ async fn two_layers_share_groups_and_send_to_each_others_channels() {
 
     let group = format!("{prefix}__group__chat_lobby");
     a.close_channel(&a1).await.unwrap();
-    assert_eq!(subscribers(&url, &group), 1, "a2 is still a member");
+    assert_eq!(subscribers(url, &group), 1, "a2 is still a member");
     a.close_channel(&a2).await.unwrap();
-    assert_eq!(subscribers(&url, &group), 0, "no member of a is left");
-    assert_eq!(subscribers(&url, &a1), 0, "a closed its channel");
-    assert_eq!(subscribers(&url, &b1), 1);
+    assert_eq!(subscribers(url, &group), 0, "no member of a is left");
+    assert_eq!(subscribers(url, &a1), 0, "a closed its channel");
+    assert_eq!(subscribers(url, &b1), 1);
 }
 
 /// On the wire: msgpack with no random prefix, or a Fernet token, on the
@@ -146,29 +158,40 @@ async fn the_wire_is_channels_redis_pubsubs() {
     if !redis_available() {
         return;
     }
-    let (prefix, url) = (unique_prefix(), redis_url());
-    let clear = pubsub(&prefix, &[url.clone()], None).await;
-    let bytes = next_published(&url, &format!("{prefix}__group__news"), async {
+    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
+    let url = &hosts[0];
+    let clear = pubsub(&prefix, &hosts, None).await;
+    let bytes = next_published(url, &format!("{prefix}__group__news"), async {
         clear.group_send("news", chat("plain")).await.unwrap();
     })
     .await;
     assert_eq!(bytes, chat("plain").as_msgpack()[..]);
 
-    let secret = pubsub(&prefix, &[url.clone()], Some("k")).await;
-    let bytes = next_published(&url, "worker", async {
+    let secret = pubsub(&prefix, &hosts, Some("k")).await;
+    let bytes = next_published(url, "worker", async {
         secret.send("worker", chat("hidden")).await.unwrap();
     })
     .await;
-    assert!(bytes.starts_with(b"gAAAAA"), "a Fernet token, not {bytes:?}");
+    assert!(
+        bytes.starts_with(b"gAAAAA"),
+        "a Fernet token, not {bytes:?}"
+    );
 
     // channels_redis.pubsub sets no ttl: a token a day old is still read.
     let channel = secret.new_channel("specific").await.unwrap();
     let key = URL_SAFE.encode(Sha256::digest(b"k"));
-    let day_ago = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 86_400;
+    let day_ago = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 86_400;
     let token = Fernet::new(&key)
         .unwrap()
         .encrypt_at_time(chat("old").as_msgpack(), day_ago);
-    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
     redis::cmd("PUBLISH")
         .arg(&channel)
         .arg(token)
@@ -216,12 +239,18 @@ impl PythonPeer {
     async fn ask(&mut self, command: Value) -> Value {
         let line = format!("{command}\n");
         self.stdin.write_all(line.as_bytes()).await.unwrap();
-        let answer = within(&format!("python answering {command}"), self.answers.next_line())
-            .await
-            .unwrap()
-            .unwrap_or_else(|| panic!("python exited: {:?}", self.child.try_wait()));
+        let answer = within(
+            &format!("python answering {command}"),
+            self.answers.next_line(),
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("python exited: {:?}", self.child.try_wait()));
         let answer: Value = serde_json::from_str(&answer).unwrap();
-        assert!(answer.get("error").is_none(), "python: {answer} to {command}");
+        assert!(
+            answer.get("error").is_none(),
+            "python: {answer} to {command}"
+        );
         answer
     }
 
@@ -241,11 +270,11 @@ async fn python_and_aqueduct_send_to_each_others_channels() {
     if !redis_available() {
         return;
     }
-    let (prefix, url) = (unique_prefix(), redis_url());
-    let Some(mut py) = PythonPeer::start(&prefix, &[url.clone()], None) else {
+    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
+    let Some(mut py) = PythonPeer::start(&prefix, &hosts, None) else {
         return;
     };
-    let rust = pubsub(&prefix, &[url], None).await;
+    let rust = pubsub(&prefix, &hosts, None).await;
     let on_py = py.new_channel().await;
     let on_rust = rust.new_channel("specific").await.unwrap();
     assert_channel_name(&on_py, &prefix);
@@ -262,23 +291,27 @@ async fn python_and_aqueduct_share_a_group() {
     if !redis_available() {
         return;
     }
-    let (prefix, url) = (unique_prefix(), redis_url());
-    let Some(mut py) = PythonPeer::start(&prefix, &[url.clone()], None) else {
+    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
+    let Some(mut py) = PythonPeer::start(&prefix, &hosts, None) else {
         return;
     };
-    let rust = pubsub(&prefix, &[url], None).await;
+    let rust = pubsub(&prefix, &hosts, None).await;
     let on_py = py.new_channel().await;
     let on_rust = rust.new_channel("specific").await.unwrap();
     py.ask(json!({"op": "group_add", "group": "chat_lobby", "channel": on_py}))
         .await;
     rust.group_add("chat_lobby", &on_rust).await.unwrap();
 
-    let report = rust.group_send("chat_lobby", chat("hi from rust")).await.unwrap();
+    let report = rust
+        .group_send("chat_lobby", chat("hi from rust"))
+        .await
+        .unwrap();
     assert_eq!(report.delivered, 2, "both processes are subscribed");
     assert_eq!(py.receive(&on_py).await, chat_json("hi from rust"));
     assert_eq!(received(&rust, &on_rust).await, chat_json("hi from rust"));
 
-    let send = json!({"op": "group_send", "group": "chat_lobby", "message": chat_json("hi from python")});
+    let send =
+        json!({"op": "group_send", "group": "chat_lobby", "message": chat_json("hi from python")});
     py.ask(send).await;
     assert_eq!(py.receive(&on_py).await, chat_json("hi from python"));
     assert_eq!(received(&rust, &on_rust).await, chat_json("hi from python"));
@@ -289,13 +322,14 @@ async fn python_and_aqueduct_share_an_encryption_key() {
     if !redis_available() {
         return;
     }
-    let (prefix, url) = (unique_prefix(), redis_url());
+    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
+    let url = &hosts[0];
     let key = Some("a secret shared with the Django settings");
-    let Some(mut py) = PythonPeer::start(&prefix, &[url.clone()], key) else {
+    let Some(mut py) = PythonPeer::start(&prefix, &hosts, key) else {
         return;
     };
-    let rust = pubsub(&prefix, &[url.clone()], key).await;
-    let stranger = pubsub(&prefix, &[url.clone()], Some("another key")).await;
+    let rust = pubsub(&prefix, &hosts, key).await;
+    let stranger = pubsub(&prefix, &hosts, Some("another key")).await;
     let on_py = py.new_channel().await;
     let on_rust = rust.new_channel("specific").await.unwrap();
     let on_stranger = stranger.new_channel("specific").await.unwrap();
@@ -304,14 +338,18 @@ async fn python_and_aqueduct_share_an_encryption_key() {
     rust.group_add("vault", &on_rust).await.unwrap();
     stranger.group_add("vault", &on_stranger).await.unwrap();
 
-    let bytes = next_published(&url, &on_py, async {
+    let bytes = next_published(url, &on_py, async {
         rust.send(&on_py, chat("sealed")).await.unwrap();
     })
     .await;
-    assert!(bytes.starts_with(b"gAAAAA"), "a Fernet token, not {bytes:?}");
+    assert!(
+        bytes.starts_with(b"gAAAAA"),
+        "a Fernet token, not {bytes:?}"
+    );
     assert_eq!(py.receive(&on_py).await, chat_json("sealed"));
 
-    let send = json!({"op": "group_send", "group": "vault", "message": chat_json("for keyholders")});
+    let send =
+        json!({"op": "group_send", "group": "vault", "message": chat_json("for keyholders")});
     py.ask(send).await;
     assert_eq!(received(&rust, &on_rust).await, chat_json("for keyholders"));
     assert!(
@@ -327,7 +365,9 @@ struct Log(Arc<Mutex<Vec<u8>>>);
 
 impl Log {
     fn count(&self, text: &str) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).matches(text).count()
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .matches(text)
+            .count()
     }
 }
 
@@ -366,7 +406,10 @@ async fn messages_flow_again_after_redis_restarts() {
     let layer = pubsub("asgi", &hosts, None).await;
     let channel = layer.new_channel("specific").await.unwrap();
     layer.group_add("chat_lobby", &channel).await.unwrap();
-    layer.group_send("chat_lobby", chat("before")).await.unwrap();
+    layer
+        .group_send("chat_lobby", chat("before"))
+        .await
+        .unwrap();
     assert_eq!(received(&layer, &channel).await, chat_json("before"));
 
     server.kill();
@@ -374,12 +417,19 @@ async fn messages_flow_again_after_redis_restarts() {
     for _ in 0..3 {
         let err = layer.send(&channel, chat("lost")).await.unwrap_err();
         assert!(err.to_string().contains(&host), "{err}");
-        let err = layer.group_send("chat_lobby", chat("lost")).await.unwrap_err();
+        let err = layer
+            .group_send("chat_lobby", chat("lost"))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains(&host), "{err}");
         // Meanwhile the subscriber tries to connect again, and fails too.
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    assert_eq!(log.count("Redis is unreachable"), 1, "logged once per outage");
+    assert_eq!(
+        log.count("Redis is unreachable"),
+        1,
+        "logged once per outage"
+    );
 
     server.restart();
     let restarted = Instant::now();
@@ -390,7 +440,10 @@ async fn messages_flow_again_after_redis_restarts() {
                 "no {what} delivered within 5 s of the restart"
             );
             let sent = if send {
-                layer.group_send("chat_lobby", chat("after")).await.map(drop)
+                layer
+                    .group_send("chat_lobby", chat("after"))
+                    .await
+                    .map(drop)
             } else {
                 layer.send(&channel, chat("after")).await
             };
@@ -420,7 +473,14 @@ async fn shards_agree_with_channels_redis() {
     // Three of these hash to each server by channels_redis's reckoning, and
     // each plausible mistake (hashing the bare group name, leaving out the
     // prefix, the core layer's `asgi:group:` key) moves some of them.
-    let groups = ["chat_lobby", "chat_kitchen", "alpha", "gamma", "room_8", "chat_attic"];
+    let groups = [
+        "chat_lobby",
+        "chat_kitchen",
+        "alpha",
+        "gamma",
+        "room_8",
+        "chat_attic",
+    ];
     let mut used = [0, 0];
     for group in groups {
         py.ask(json!({"op": "group_add", "group": group, "channel": on_py}))
@@ -428,7 +488,10 @@ async fn shards_agree_with_channels_redis() {
         rust.group_add(group, &on_rust).await.unwrap();
         let name = format!("asgi__group__{group}");
         let counts = hosts.each_ref().map(|url| subscribers(url, &name));
-        assert!(counts.contains(&2) && counts.contains(&0), "{name}: {counts:?}");
+        assert!(
+            counts.contains(&2) && counts.contains(&0),
+            "{name}: {counts:?}"
+        );
         used[usize::from(counts[1] == 2)] += 1;
     }
     assert_eq!(used, [3, 3], "groups per server");

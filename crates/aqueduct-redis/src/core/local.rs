@@ -13,15 +13,17 @@ use std::sync::{Mutex, MutexGuard};
 const SHARDS: usize = 16;
 
 type RandomState = std::collections::hash_map::RandomState;
+/// Each open channel with the groups it joined.
+type Joined = HashMap<Box<str>, Vec<Box<str>>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct LocalChannels {
     hasher: RandomState,
-    shards: [Mutex<HashMap<Box<str>, Vec<Box<str>>>>; SHARDS],
+    shards: [Mutex<Joined>; SHARDS],
 }
 
 impl LocalChannels {
-    fn shard(&self, channel: &str) -> MutexGuard<'_, HashMap<Box<str>, Vec<Box<str>>>> {
+    fn shard(&self, channel: &str) -> MutexGuard<'_, Joined> {
         let index = (self.hasher.hash_one(channel) as usize) % SHARDS;
         // A poisoned lock only means a panic elsewhere mid-update; the map
         // itself is still whole.

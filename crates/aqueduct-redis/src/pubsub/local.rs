@@ -36,7 +36,9 @@ pub(super) struct NotOpen;
 fn lock(mutex: &Mutex<Names>) -> MutexGuard<'_, Names> {
     // A poisoned lock only means a panic elsewhere mid-update; the map
     // itself is still whole.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Locals {

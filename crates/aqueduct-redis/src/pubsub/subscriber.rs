@@ -48,6 +48,13 @@ struct Link {
     subscribed: HashSet<String>,
 }
 
+impl Subscriber {
+    /// The link, for as long as the task needs it.
+    async fn hold(&self) -> OwnedMutexGuard<Link> {
+        Arc::clone(&self.link).lock_owned().await
+    }
+}
+
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Link")
@@ -143,7 +150,7 @@ async fn run(layer: Weak<Inner>, shard: usize, held: OwnedMutexGuard<Link>) {
         let Some(inner) = layer.upgrade() else { return };
         let link = match held.take() {
             Some(link) => link,
-            None => Arc::clone(&inner.subscribers[shard].link).lock_owned().await,
+            None => inner.subscribers[shard].hold().await,
         };
         match connect(&inner, shard, link).await {
             Ok((sink, stream)) => {
@@ -152,9 +159,7 @@ async fn run(layer: Weak<Inner>, shard: usize, held: OwnedMutexGuard<Link>) {
                 drop(inner);
                 let ended = listen(&layer, sink, stream).await;
                 let Some(inner) = layer.upgrade() else { return };
-                let mut link = Arc::clone(&inner.subscribers[shard].link)
-                    .lock_owned()
-                    .await;
+                let mut link = inner.subscribers[shard].hold().await;
                 link.sink = None;
                 link.subscribed.clear();
                 inner.shards[shard].failed(ended);
