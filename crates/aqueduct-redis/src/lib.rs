@@ -22,6 +22,7 @@
 //! # }
 //! ```
 
+mod buffers;
 mod config;
 mod core;
 mod crypto;

@@ -10,7 +10,7 @@ use aqueduct_core::LayerError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Client, RedisError};
 
-use crate::config::redact;
+use crate::config::{RedisConfig, redact};
 use crate::error::{BackendError, ConfigError, is_outage};
 
 /// How long a command may take before its connection is deemed dead.
@@ -55,6 +55,25 @@ impl Shard {
             down: AtomicBool::new(false),
             idle: Mutex::default(),
         })
+    }
+
+    /// The servers of `config`'s hosts, in its order, once its settings
+    /// are checked.
+    pub(crate) fn open_all(config: &RedisConfig) -> Result<Vec<Self>, ConfigError> {
+        config.check()?;
+        config
+            .host_urls()
+            .iter()
+            .map(|url| Self::open(url))
+            .collect()
+    }
+
+    /// Checks that every host answers, for a layer that connects eagerly.
+    pub(crate) async fn ping_all(shards: &[Self]) -> Result<(), ConfigError> {
+        for shard in shards {
+            shard.ping().await?;
+        }
+        Ok(())
     }
 
     /// Checks that the host answers, for a layer that connects eagerly.

@@ -1,13 +1,13 @@
 //! The loops that read this process's keys, one per key and host, and hand
 //! each message to the local channel it names.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use aqueduct_core::{Event, LayerError};
+use aqueduct_core::Event;
 use redis::RedisResult;
 
 use super::{Inner, non_local_name, now};
+use crate::buffers::log_handed;
 use crate::shard::{BLOCK_SECONDS, Backoff};
 use crate::wire::Targets;
 
@@ -93,9 +93,6 @@ async fn read(layer: Weak<Inner>, shard: usize, key: String) {
     }
 }
 
-/// Messages dropped because their channel was full, for sparse logging.
-static DROPPED: AtomicU64 = AtomicU64::new(0);
-
 impl Inner {
     /// Hands a message read off Redis to the local channels it names.
     async fn hand_on(&self, bytes: &[u8]) {
@@ -121,21 +118,7 @@ impl Inner {
     }
 
     async fn hand_to(&self, channel: &str, event: Event) {
-        match self.deliver(channel, event).await {
-            Ok(()) => {}
-            Err(LayerError::ChannelFull { .. }) => {
-                let dropped = DROPPED.fetch_add(1, Ordering::Relaxed) + 1;
-                // 1, 2, 4, 8…: a reader that stopped reading cannot flood the log.
-                if dropped.is_power_of_two() {
-                    tracing::warn!(
-                        channel,
-                        dropped_in_total = dropped,
-                        "a local channel is full: its reader is not keeping up; message dropped"
-                    );
-                }
-            }
-            Err(err) => tracing::warn!(channel, error = %err, "could not hand a message on"),
-        }
+        log_handed(self.deliver(channel, event).await, channel);
     }
 
     /// Writes this process's memberships of the groups on `shard` back.

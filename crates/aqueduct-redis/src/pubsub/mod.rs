@@ -5,11 +5,10 @@ mod subscriber;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use aqueduct_core::{
-    ChannelLayer, Event, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,
-    validate_channel_name, validate_group_name,
+    ChannelLayer, Event, GroupSendReport, InMemoryChannelLayer, LayerError, validate_channel_name,
+    validate_group_name,
 };
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -17,6 +16,7 @@ use futures_util::stream::{self, BoxStream};
 
 use self::local::Locals;
 use self::subscriber::Subscriber;
+use crate::buffers::{local_buffers, log_handed};
 use crate::config::RedisConfig;
 use crate::crypto::Crypter;
 use crate::error::ConfigError;
@@ -102,8 +102,6 @@ pub(crate) struct Inner {
     locals: Locals,
     /// The queues this process's channels are read from.
     buffers: InMemoryChannelLayer,
-    /// Messages dropped because their channel was full, for sparse logging.
-    dropped: AtomicU64,
 }
 
 impl RedisPubSubChannelLayer {
@@ -114,17 +112,8 @@ impl RedisPubSubChannelLayer {
     /// capacity and expiry bound this process's buffers (see above);
     /// group expiry and channel capacities do not apply.
     pub fn new(config: RedisConfig) -> Result<Self, ConfigError> {
-        config.check()?;
-        let shards = config
-            .host_urls()
-            .iter()
-            .map(|url| Shard::open(url))
-            .collect::<Result<Vec<_>, _>>()?;
-        let buffers = InMemoryChannelLayer::with_config(
-            InMemoryConfig::default()
-                .capacity(config.capacities.default_capacity())
-                .expiry(config.expiry),
-        );
+        let shards = Shard::open_all(&config)?;
+        let buffers = local_buffers(&config);
         Ok(Self {
             inner: Arc::new(Inner {
                 prefix: config.prefix,
@@ -135,7 +124,6 @@ impl RedisPubSubChannelLayer {
                 shards,
                 locals: Locals::default(),
                 buffers,
-                dropped: AtomicU64::new(0),
             }),
         })
     }
@@ -144,9 +132,7 @@ impl RedisPubSubChannelLayer {
     /// credentials in its URL.
     pub async fn connect(config: RedisConfig) -> Result<Self, ConfigError> {
         let layer = Self::new(config)?;
-        for shard in &layer.inner.shards {
-            shard.ping().await?;
-        }
+        Shard::ping_all(&layer.inner.shards).await?;
         Ok(layer)
     }
 }
@@ -199,21 +185,7 @@ impl Inner {
     }
 
     async fn deliver(&self, channel: &str, event: Event) {
-        match self.buffers.send(channel, event).await {
-            Ok(()) => {}
-            Err(LayerError::ChannelFull { .. }) => {
-                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                // 1, 2, 4, 8…: a reader that stopped reading cannot flood the log.
-                if dropped.is_power_of_two() {
-                    tracing::warn!(
-                        channel,
-                        dropped_in_total = dropped,
-                        "a local channel is full: its reader is not keeping up; message dropped"
-                    );
-                }
-            }
-            Err(err) => tracing::warn!(channel, error = %err, "could not hand a message on"),
-        }
+        log_handed(self.buffers.send(channel, event).await, channel);
         // The channel closed while the message was on its way: the send
         // made its buffer anew, and nobody would free it.
         if !self.locals.is_open(channel) {
