@@ -146,16 +146,18 @@ impl Inner {
 async fn run(layer: Weak<Inner>, shard: usize, held: OwnedMutexGuard<Link>) {
     let mut held = Some(held);
     let mut backoff = Backoff::default();
+    let mut reconnected = false;
     loop {
         let Some(inner) = layer.upgrade() else { return };
         let link = match held.take() {
             Some(link) => link,
             None => inner.subscribers[shard].hold().await,
         };
-        match connect(&inner, shard, link).await {
+        match connect(&inner, shard, link, reconnected).await {
             Ok((sink, stream)) => {
                 inner.shards[shard].up();
                 backoff = Backoff::default();
+                reconnected = true;
                 drop(inner);
                 let ended = listen(&layer, sink, stream).await;
                 let Some(inner) = layer.upgrade() else { return };
@@ -169,6 +171,7 @@ async fn run(layer: Weak<Inner>, shard: usize, held: OwnedMutexGuard<Link>) {
             }
             Err(err) => {
                 inner.shards[shard].failed(err);
+                reconnected = true;
                 drop(inner);
                 tokio::time::sleep(backoff.next()).await;
             }
@@ -176,16 +179,38 @@ async fn run(layer: Weak<Inner>, shard: usize, held: OwnedMutexGuard<Link>) {
     }
 }
 
+/// After an outage the publishing connection may still hold the socket
+/// Redis broke, and would fail the next send before reconnecting: a
+/// `PING` or two makes it reconnect now.
+async fn wake_publisher(inner: &Inner, shard: usize) {
+    for _ in 0..3 {
+        let ping = inner.shards[shard]
+            .run(|mut conn| async move { redis::cmd("PING").query_async::<()>(&mut conn).await })
+            .await;
+        if ping.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Opens the connection and subscribes everything this process wants on
 /// `shard`. The link stays down (and is released) if that fails.
+///
+/// After an outage, the publishing connection is woken first, so that
+/// sends work again by the time messages arrive.
 async fn connect(
     inner: &Inner,
     shard: usize,
     mut link: OwnedMutexGuard<Link>,
+    after_outage: bool,
 ) -> Result<(PubSubSink, PubSubStream), RedisError> {
     link.sink = None;
     link.subscribed.clear();
     let (mut sink, stream) = inner.shards[shard].pubsub_connection().await?.split();
+    if after_outage {
+        wake_publisher(inner, shard).await;
+    }
     let names = inner.locals.wanted(|name| inner.shard_of(name) == shard);
     for batch in names.chunks(SUBSCRIBE_BATCH) {
         timeout(RESPONSE_TIMEOUT, sink.subscribe(batch))
