@@ -31,6 +31,7 @@ mod hash;
 mod pubsub;
 mod scripts;
 mod shard;
+mod sharded;
 mod wire;
 
 pub use crate::config::RedisConfig;

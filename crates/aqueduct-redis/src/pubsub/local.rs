@@ -6,13 +6,10 @@
 //! `{prefix}__group__{group}` for a group.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-/// Shards keep one busy channel or group from serializing all the others.
-const SHARDS: usize = 16;
+use crate::sharded::Sharded;
 
-type RandomState = std::collections::hash_map::RandomState;
 type Names = HashMap<Arc<str>, Vec<Arc<str>>>;
 
 /// Channels that have a reader here, with the groups each joined; and each
@@ -22,33 +19,20 @@ type Names = HashMap<Arc<str>, Vec<Arc<str>>>;
 /// close while it is being added to a group.
 #[derive(Debug, Default)]
 pub(super) struct Locals {
-    hasher: RandomState,
     /// Channel → the groups it joined.
-    channels: [Mutex<Names>; SHARDS],
+    channels: Sharded<Names>,
     /// Group → its members in this process.
-    groups: [Mutex<Names>; SHARDS],
+    groups: Sharded<Names>,
 }
 
 /// `group_add` was given a channel that has no reader in this process.
 #[derive(Debug)]
 pub(super) struct NotOpen;
 
-fn lock(mutex: &Mutex<Names>) -> MutexGuard<'_, Names> {
-    // A poisoned lock only means a panic elsewhere mid-update; the map
-    // itself is still whole.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl Locals {
-    fn shard<'a>(&self, maps: &'a [Mutex<Names>; SHARDS], name: &str) -> MutexGuard<'a, Names> {
-        lock(&maps[(self.hasher.hash_one(name) as usize) % SHARDS])
-    }
-
     /// Starts delivering to `channel`; false if it was open already.
     pub(super) fn open(&self, channel: &str) -> bool {
-        let mut channels = self.shard(&self.channels, channel);
+        let mut channels = self.channels.lock(channel);
         if channels.contains_key(channel) {
             return false;
         }
@@ -57,77 +41,71 @@ impl Locals {
     }
 
     pub(super) fn is_open(&self, channel: &str) -> bool {
-        self.shard(&self.channels, channel).contains_key(channel)
+        self.channels.lock(channel).contains_key(channel)
     }
 
     /// Stops delivering to `channel` and takes it out of its groups;
     /// returns those groups.
     pub(super) fn close(&self, channel: &str) -> Vec<Arc<str>> {
-        let mut channels = self.shard(&self.channels, channel);
+        let mut channels = self.channels.lock(channel);
         let groups = channels.remove(channel).unwrap_or_default();
         for group in &groups {
-            remove(&mut self.shard(&self.groups, group), group, channel, true);
+            remove(&mut self.groups.lock(group), group, channel, true);
         }
         groups
     }
 
     /// Adds `channel`, which must be open, to `group`.
     pub(super) fn join(&self, group: &str, channel: &str) -> Result<(), NotOpen> {
-        let mut channels = self.shard(&self.channels, channel);
+        let mut channels = self.channels.lock(channel);
         let joined = channels.get_mut(channel).ok_or(NotOpen)?;
         if joined.iter().any(|name| &**name == group) {
             return Ok(());
         }
         joined.push(group.into());
-        let mut groups = self.shard(&self.groups, group);
+        let mut groups = self.groups.lock(group);
         groups.entry(group.into()).or_default().push(channel.into());
         Ok(())
     }
 
     /// Takes `channel` out of `group`; false if it was not in it.
     pub(super) fn leave(&self, group: &str, channel: &str) -> bool {
-        let mut channels = self.shard(&self.channels, channel);
+        let mut channels = self.channels.lock(channel);
         let was_member = remove(&mut channels, channel, group, false);
-        remove(&mut self.shard(&self.groups, group), group, channel, true);
+        remove(&mut self.groups.lock(group), group, channel, true);
         was_member
     }
 
     /// Whether the layer needs a subscription to `name`: a channel read
     /// here, or a group with a member here.
     pub(super) fn is_wanted(&self, name: &str) -> bool {
-        self.is_open(name) || self.shard(&self.groups, name).contains_key(name)
+        self.is_open(name) || self.groups.lock(name).contains_key(name)
     }
 
     /// Where a message published on `name` goes: the channel itself if it
     /// is read here, else the group's members here.
     pub(super) fn targets(&self, name: &str) -> Vec<Arc<str>> {
-        if let Some((channel, _)) = self.shard(&self.channels, name).get_key_value(name) {
+        if let Some((channel, _)) = self.channels.lock(name).get_key_value(name) {
             return vec![channel.clone()];
         }
-        let groups = self.shard(&self.groups, name);
+        let groups = self.groups.lock(name);
         groups.get(name).cloned().unwrap_or_default()
     }
 
     /// Every name the layer needs a subscription to, that `keep` accepts.
     pub(super) fn wanted(&self, keep: impl Fn(&str) -> bool) -> Vec<String> {
-        self.channels
-            .iter()
-            .chain(&self.groups)
-            .flat_map(|shard| {
-                let names: Vec<String> = lock(shard)
-                    .keys()
-                    .filter(|name| keep(name))
-                    .map(|name| name.to_string())
-                    .collect();
-                names
-            })
-            .collect()
+        let mut wanted = Vec::new();
+        for shard in self.channels.each().chain(self.groups.each()) {
+            let kept = shard.keys().filter(|name| keep(name));
+            wanted.extend(kept.map(|name| name.to_string()));
+        }
+        wanted
     }
 
     /// Forgets every channel and group.
     pub(super) fn clear(&self) {
-        for shard in self.channels.iter().chain(&self.groups) {
-            lock(shard).clear();
+        for mut shard in self.channels.each().chain(self.groups.each()) {
+            shard.clear();
         }
     }
 }
