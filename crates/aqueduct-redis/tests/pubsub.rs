@@ -51,6 +51,12 @@ async fn hears_nothing(layer: &RedisPubSubChannelLayer, channel: &str) -> bool {
         .is_err()
 }
 
+/// A fresh prefix on the shared Redis; `None` (after a SKIPPED line)
+/// without it.
+fn shared_redis() -> Option<(String, [String; 1])> {
+    redis_available().then(|| (unique_prefix(), [redis_url()]))
+}
+
 async fn pubsub(prefix: &str, hosts: &[String], key: Option<&str>) -> RedisPubSubChannelLayer {
     let mut config = RedisConfig::new()
         .prefix(prefix)
@@ -98,10 +104,9 @@ fn assert_channel_name(name: &str, prefix: &str) {
 /// each process subscribes only while it has a reader.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_layers_share_groups_and_send_to_each_others_channels() {
-    if !redis_available() {
+    let Some((prefix, hosts)) = shared_redis() else {
         return;
-    }
-    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
+    };
     let url = &hosts[0];
     let a = pubsub(&prefix, &hosts, None).await;
     let b = pubsub(&prefix, &hosts, None).await;
@@ -155,10 +160,9 @@ async fn two_layers_share_groups_and_send_to_each_others_channels() {
 /// channel's own name and on `{prefix}__group__{group}`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wire_is_channels_redis_pubsubs() {
-    if !redis_available() {
+    let Some((prefix, hosts)) = shared_redis() else {
         return;
-    }
-    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
+    };
     let url = &hosts[0];
     let clear = pubsub(&prefix, &hosts, None).await;
     let bytes = next_published(url, &format!("{prefix}__group__news"), async {
@@ -265,18 +269,27 @@ impl PythonPeer {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_and_aqueduct_send_to_each_others_channels() {
-    if !redis_available() {
-        return;
-    }
-    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
-    let Some(mut py) = PythonPeer::start(&prefix, &hosts, None) else {
-        return;
-    };
-    let rust = pubsub(&prefix, &hosts, None).await;
+/// A channels_redis process and an aqueduct layer on the same hosts, each
+/// with a channel of its own.
+type Peers = (PythonPeer, String, RedisPubSubChannelLayer, String);
+
+/// `None` (after a SKIPPED line) without Python and channels_redis.
+async fn peers(prefix: &str, hosts: &[String], key: Option<&str>) -> Option<Peers> {
+    let mut py = PythonPeer::start(prefix, hosts, key)?;
+    let rust = pubsub(prefix, hosts, key).await;
     let on_py = py.new_channel().await;
     let on_rust = rust.new_channel("specific").await.unwrap();
+    Some((py, on_py, rust, on_rust))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_and_aqueduct_send_to_each_others_channels() {
+    let Some((prefix, hosts)) = shared_redis() else {
+        return;
+    };
+    let Some((mut py, on_py, rust, on_rust)) = peers(&prefix, &hosts, None).await else {
+        return;
+    };
     assert_channel_name(&on_py, &prefix);
 
     rust.send(&on_py, chat("from rust")).await.unwrap();
@@ -288,16 +301,12 @@ async fn python_and_aqueduct_send_to_each_others_channels() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_and_aqueduct_share_a_group() {
-    if !redis_available() {
-        return;
-    }
-    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
-    let Some(mut py) = PythonPeer::start(&prefix, &hosts, None) else {
+    let Some((prefix, hosts)) = shared_redis() else {
         return;
     };
-    let rust = pubsub(&prefix, &hosts, None).await;
-    let on_py = py.new_channel().await;
-    let on_rust = rust.new_channel("specific").await.unwrap();
+    let Some((mut py, on_py, rust, on_rust)) = peers(&prefix, &hosts, None).await else {
+        return;
+    };
     py.ask(json!({"op": "group_add", "group": "chat_lobby", "channel": on_py}))
         .await;
     rust.group_add("chat_lobby", &on_rust).await.unwrap();
@@ -319,19 +328,15 @@ async fn python_and_aqueduct_share_a_group() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_and_aqueduct_share_an_encryption_key() {
-    if !redis_available() {
-        return;
-    }
-    let (prefix, hosts) = (unique_prefix(), [redis_url()]);
-    let url = &hosts[0];
-    let key = Some("a secret shared with the Django settings");
-    let Some(mut py) = PythonPeer::start(&prefix, &hosts, key) else {
+    let Some((prefix, hosts)) = shared_redis() else {
         return;
     };
-    let rust = pubsub(&prefix, &hosts, key).await;
+    let url = &hosts[0];
+    let key = Some("a secret shared with the Django settings");
+    let Some((mut py, on_py, rust, on_rust)) = peers(&prefix, &hosts, key).await else {
+        return;
+    };
     let stranger = pubsub(&prefix, &hosts, Some("another key")).await;
-    let on_py = py.new_channel().await;
-    let on_rust = rust.new_channel("specific").await.unwrap();
     let on_stranger = stranger.new_channel("specific").await.unwrap();
     py.ask(json!({"op": "group_add", "group": "vault", "channel": on_py}))
         .await;
@@ -479,12 +484,9 @@ async fn shards_agree_with_channels_redis() {
         return;
     };
     let hosts = [first.url(), second.url()];
-    let Some(mut py) = PythonPeer::start("asgi", &hosts, None) else {
+    let Some((mut py, on_py, rust, on_rust)) = peers("asgi", &hosts, None).await else {
         return;
     };
-    let rust = pubsub("asgi", &hosts, None).await;
-    let on_py = py.new_channel().await;
-    let on_rust = rust.new_channel("specific").await.unwrap();
     // Three of these hash to each server by channels_redis's reckoning, and
     // each plausible mistake (hashing the bare group name, leaving out the
     // prefix, the core layer's `asgi:group:` key) moves some of them.
