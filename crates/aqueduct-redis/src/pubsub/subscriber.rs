@@ -121,11 +121,10 @@ impl Inner {
             return;
         }
         // The task holds the link from the start, so a subscription asked
-        // for right after waits for the first connection instead of
-        // finding none and being lost.
-        let held = Arc::clone(&subscriber.link)
-            .try_lock_owned()
-            .expect("nothing locks a link before its task starts");
+        // for right after waits for the first connection rather than
+        // finding none and leaving it to the task. (Only a `flush` racing
+        // the first subscription can hold it already.)
+        let held = Arc::clone(&subscriber.link).try_lock_owned().ok();
         *task = Some(tokio::spawn(run(Arc::downgrade(self), shard, held)));
     }
 
@@ -143,8 +142,7 @@ impl Inner {
 /// Keeps `shard`'s connection up until the layer is dropped: connects,
 /// subscribes what is wanted, hands on messages until the connection
 /// dies, and starts again.
-async fn run(layer: Weak<Inner>, shard: usize, held: OwnedMutexGuard<Link>) {
-    let mut held = Some(held);
+async fn run(layer: Weak<Inner>, shard: usize, mut held: Option<OwnedMutexGuard<Link>>) {
     let mut backoff = Backoff::default();
     let mut reconnected = false;
     loop {
