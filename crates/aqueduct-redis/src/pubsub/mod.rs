@@ -74,8 +74,14 @@ use crate::wire::Wire;
 ///   its `new_channel` or received on), as channels_redis requires; a
 ///   group has no expiry, and a process leaves it when its last member
 ///   there leaves or closes.
-/// - **Named channels** (no `!`, such as `"worker"`): every process that
-///   receives on one gets every message, rather than one of them.
+/// - **A channel several processes receive on** (such as `"worker"`):
+///   each of them gets every message, rather than one of them.
+/// - **Ending a reader**: channels_redis unsubscribes when a `receive` is
+///   cancelled; here `receive` stays cancel-safe and the subscription
+///   lasts until [`close_channel`](ChannelLayer::close_channel), which
+///   consumers call when they end.
+/// - **Sends to this process's own channels** go through Redis too, as
+///   in channels_redis, so they fail while it is down.
 /// - **Outages**: `send` and `group_send` fail with a
 ///   [`LayerError::Backend`] naming the host; `new_channel`, `group_add`
 ///   and `group_discard` succeed, and take effect when the host is back.
