@@ -65,7 +65,8 @@ impl std::error::Error for ConfigError {}
 
 /// A Redis command that failed at run time, with the host it went to.
 ///
-/// It travels inside [`LayerError::Backend`](aqueduct_core::LayerError),
+/// It travels inside [`LayerError::Backend`](aqueduct_core::LayerError), or
+/// `LayerError::Unavailable` when the host is unreachable,
 /// so redis-rs's error type stays out of the public API.
 #[derive(Debug)]
 pub(crate) struct BackendError {

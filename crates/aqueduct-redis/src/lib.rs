@@ -4,7 +4,9 @@
 //!
 //! - [`RedisChannelLayer`]: `channels_redis.core.RedisChannelLayer`, with
 //!   capacities, expiry, sharding over several hosts and Fernet encryption.
-//! - `RedisPubSubChannelLayer`: `channels_redis.pubsub.RedisPubSubChannelLayer` (to come).
+//! - [`RedisPubSubChannelLayer`]: `channels_redis.pubsub.RedisPubSubChannelLayer`, on
+//!   Redis pub/sub: nothing stored, no capacity, messages lost while nobody
+//!   is subscribed.
 //! - [`RedisConfig`]: the settings, named as in channels_redis's `CONFIG`.
 //!
 //! ```no_run
@@ -20,15 +22,19 @@
 //! # }
 //! ```
 
+mod buffers;
 mod config;
 mod core;
 mod crypto;
 mod error;
 mod hash;
+mod pubsub;
 mod scripts;
 mod shard;
+mod sharded;
 mod wire;
 
 pub use crate::config::RedisConfig;
 pub use crate::core::RedisChannelLayer;
 pub use crate::error::ConfigError;
+pub use crate::pubsub::RedisPubSubChannelLayer;

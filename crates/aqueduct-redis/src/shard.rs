@@ -10,13 +10,13 @@ use aqueduct_core::LayerError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Client, RedisError};
 
-use crate::config::redact;
+use crate::config::{RedisConfig, redact};
 use crate::error::{BackendError, ConfigError, is_outage};
 
 /// How long a command may take before its connection is deemed dead.
 /// redis-rs's default (500 ms) is shorter than a large `group_send` can
 /// take on a busy server.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a blocking pop waits before it is asked again, as
@@ -65,6 +65,25 @@ impl Shard {
             down: AtomicBool::new(false),
             idle: Mutex::default(),
         })
+    }
+
+    /// The servers of `config`'s hosts, in its order, once its settings
+    /// are checked.
+    pub(crate) fn open_all(config: &RedisConfig) -> Result<Vec<Self>, ConfigError> {
+        config.check()?;
+        config
+            .host_urls()
+            .iter()
+            .map(|url| Self::open(url, config.tls_root.as_deref()))
+            .collect()
+    }
+
+    /// Checks that every host answers, for a layer that connects eagerly.
+    pub(crate) async fn ping_all(shards: &[Self]) -> Result<(), ConfigError> {
+        for shard in shards {
+            shard.ping().await?;
+        }
+        Ok(())
     }
 
     /// Checks that the host answers, for a layer that connects eagerly.
@@ -149,6 +168,19 @@ impl Shard {
             .await
     }
 
+    /// A connection of its own for `SUBSCRIBE`, as the pub/sub layer
+    /// keeps one per host: a subscribed connection runs no other command.
+    pub(crate) async fn pubsub_connection(&self) -> Result<redis::aio::PubSub, RedisError> {
+        match tokio::time::timeout(CONNECTION_TIMEOUT, self.client.get_async_pubsub()).await {
+            Ok(connected) => connected,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no pub/sub connection within the connection timeout",
+            )
+            .into()),
+        }
+    }
+
     /// A blocking connection for one receive on a named channel: an idle
     /// one if there is, else a new one.
     pub(crate) async fn take_blocking(&self) -> Result<MultiplexedConnection, RedisError> {
@@ -192,6 +224,21 @@ impl Shard {
         if self.down.load(Ordering::Relaxed) && self.down.swap(false, Ordering::Relaxed) {
             tracing::info!(host = %self.host, "Redis is reachable again");
         }
+    }
+}
+
+/// How long to wait before connecting again: 100 ms, doubling to 2 s, so
+/// a restarted Redis is found within 2 s.
+#[derive(Default)]
+pub(crate) struct Backoff {
+    tries: u32,
+}
+
+impl Backoff {
+    pub(crate) fn next(&mut self) -> Duration {
+        let delay = Duration::from_millis(100) * 2u32.pow(self.tries.min(5));
+        self.tries += 1;
+        delay.min(Duration::from_secs(2))
     }
 }
 

@@ -6,31 +6,21 @@
 //! connected through the outage hear their groups again.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
-/// Shards keep one busy channel from serializing every delivery.
-const SHARDS: usize = 16;
+use crate::sharded::Sharded;
 
-type RandomState = std::collections::hash_map::RandomState;
-
-/// The groups each open channel joined, by channel name.
-type Channels = HashMap<Box<str>, Vec<Box<str>>>;
+/// Each open channel with the groups it joined.
+type Joined = HashMap<Box<str>, Vec<Box<str>>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct LocalChannels {
-    hasher: RandomState,
-    shards: [Mutex<Channels>; SHARDS],
+    shards: Sharded<Joined>,
 }
 
 impl LocalChannels {
-    fn shard(&self, channel: &str) -> MutexGuard<'_, Channels> {
-        let index = (self.hasher.hash_one(channel) as usize) % SHARDS;
-        // A poisoned lock only means a panic elsewhere mid-update; the map
-        // itself is still whole.
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn shard(&self, channel: &str) -> MutexGuard<'_, Joined> {
+        self.shards.lock(channel)
     }
 
     /// Starts delivering to `channel`.
@@ -65,10 +55,7 @@ impl LocalChannels {
     /// Every (group, channel) membership whose group `keep` selects.
     pub(crate) fn memberships(&self, keep: impl Fn(&str) -> bool) -> Vec<(String, String)> {
         let mut all = Vec::new();
-        for shard in &self.shards {
-            let shard = shard
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for shard in self.shards.each() {
             for (channel, groups) in shard.iter() {
                 let kept = groups.iter().filter(|group| keep(group));
                 all.extend(kept.map(|group| (group.to_string(), channel.to_string())));
@@ -78,11 +65,8 @@ impl LocalChannels {
     }
 
     pub(crate) fn clear(&self) {
-        for shard in &self.shards {
-            shard
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clear();
+        for mut shard in self.shards.each() {
+            shard.clear();
         }
     }
 }

@@ -12,14 +12,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aqueduct_core::{
-    ChannelLayer, Event, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,
-    validate_channel_name, validate_group_name,
+    ChannelLayer, Event, GroupSendReport, InMemoryChannelLayer, LayerError, validate_channel_name,
+    validate_group_name,
 };
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use tokio::task::JoinHandle;
 
 use self::local::LocalChannels;
+use crate::buffers::local_buffers;
 use crate::config::RedisConfig;
 use crate::crypto::Crypter;
 use crate::error::ConfigError;
@@ -95,20 +96,11 @@ impl RedisChannelLayer {
     /// Makes a layer without talking to Redis yet: a host that is down is
     /// reported by the first operation that needs it, naming the host.
     pub fn new(config: RedisConfig) -> Result<Self, ConfigError> {
-        config.check()?;
-        let shards = config
-            .host_urls()
-            .iter()
-            .map(|url| Shard::open(url, config.tls_root.as_deref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let shards = Shard::open_all(&config)?;
         // channels_redis lets an encrypted message be its expiry plus 10 s old.
         let ttl = config.expiry.as_secs() + 10;
         let wire = Wire::new(Crypter::new(&config.keys), CORE_PREFIX_LEN, Some(ttl));
-        let buffers = InMemoryChannelLayer::with_config(
-            InMemoryConfig::default()
-                .capacity(config.capacities.default_capacity())
-                .expiry(config.expiry),
-        );
+        let buffers = local_buffers(&config);
         Ok(Self {
             inner: Arc::new(Inner {
                 prefix: config.prefix,
@@ -131,9 +123,7 @@ impl RedisChannelLayer {
     /// credentials in its URL.
     pub async fn connect(config: RedisConfig) -> Result<Self, ConfigError> {
         let layer = Self::new(config)?;
-        for shard in &layer.inner.shards {
-            shard.ping().await?;
-        }
+        Shard::ping_all(&layer.inner.shards).await?;
         Ok(layer)
     }
 }

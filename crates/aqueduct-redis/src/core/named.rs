@@ -9,8 +9,7 @@ use redis::RedisResult;
 use tokio::sync::oneshot;
 
 use super::Inner;
-use super::reader::Backoff;
-use crate::shard::BLOCK_SECONDS;
+use crate::shard::{BLOCK_SECONDS, Backoff};
 
 /// Waits for the next message on `channel`.
 ///

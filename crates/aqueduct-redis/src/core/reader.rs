@@ -1,16 +1,15 @@
 //! The loops that read this process's keys, one per key and host, and hand
 //! each message to the local channel it names.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
-use aqueduct_core::{Event, LayerError};
+use aqueduct_core::Event;
 use redis::RedisResult;
 use redis::aio::MultiplexedConnection;
 
 use super::{Inner, non_local_name, now};
-use crate::shard::BLOCK_SECONDS;
+use crate::buffers::log_handed;
+use crate::shard::{BLOCK_SECONDS, Backoff};
 use crate::wire::Targets;
 
 /// How many waiting messages each pop takes besides the first: under load
@@ -108,9 +107,6 @@ async fn read(layer: Weak<Inner>, shard: usize, key: String) {
     }
 }
 
-/// Messages dropped because their channel was full, for sparse logging.
-static DROPPED: AtomicU64 = AtomicU64::new(0);
-
 impl Inner {
     /// Hands a message read off Redis to the local channels it names.
     async fn hand_on(&self, bytes: &[u8]) {
@@ -136,21 +132,7 @@ impl Inner {
     }
 
     async fn hand_to(&self, channel: &str, event: Event) {
-        match self.deliver(channel, event).await {
-            Ok(()) => {}
-            Err(LayerError::ChannelFull { .. }) => {
-                let dropped = DROPPED.fetch_add(1, Ordering::Relaxed) + 1;
-                // 1, 2, 4, 8…: a reader that stopped reading cannot flood the log.
-                if dropped.is_power_of_two() {
-                    tracing::warn!(
-                        channel,
-                        dropped_in_total = dropped,
-                        "a local channel is full: its reader is not keeping up; message dropped"
-                    );
-                }
-            }
-            Err(err) => tracing::warn!(channel, error = %err, "could not hand a message on"),
-        }
+        log_handed(self.deliver(channel, event).await, channel);
     }
 
     /// Writes this process's memberships of the groups on `shard` back.
@@ -182,19 +164,5 @@ impl Inner {
             "rejoined this process's groups after Redis came back"
         );
         Ok(())
-    }
-}
-
-/// 100 ms, doubling to 2 s: a restarted Redis is found within 2 s.
-#[derive(Default)]
-pub(super) struct Backoff {
-    tries: u32,
-}
-
-impl Backoff {
-    pub(super) fn next(&mut self) -> Duration {
-        let delay = Duration::from_millis(100) * 2u32.pow(self.tries.min(5));
-        self.tries += 1;
-        delay.min(Duration::from_secs(2))
     }
 }
