@@ -406,15 +406,7 @@ async fn sharding_over_two_servers_agrees_with_channels_redis() {
 
 /// The raw members of a sorted set.
 async fn stored_messages(url: &str, key: &str) -> Vec<Vec<u8>> {
-    let client = redis::Client::open(url).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    redis::cmd("ZRANGE")
-        .arg(key)
-        .arg(0)
-        .arg(-1)
-        .query_async(&mut conn)
-        .await
-        .unwrap()
+    support::sorted_set(url, key).await.unwrap()
 }
 
 async fn members(url: &str, key: &str) -> usize {

@@ -21,6 +21,7 @@ import json
 import sys
 
 from channels_redis.core import RedisChannelLayer
+from peer_loop import serve
 
 
 def from_json(value):
@@ -75,19 +76,8 @@ async def run(layer, command):
 
 async def main():
     layer = RedisChannelLayer(**json.loads(sys.argv[1]))
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line:
-            break
-        try:
-            answer = await run(layer, json.loads(line))
-        except Exception as error:  # the test reports it and fails
-            answer = {"error": f"{type(error).__name__}: {error}"}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
+    await serve(lambda command: run(layer, command))
     await layer.close_pools()
-
 
 if __name__ == "__main__":
     asyncio.run(main())

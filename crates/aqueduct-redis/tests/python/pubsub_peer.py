@@ -17,10 +17,9 @@ Usage: pubsub_peer.py --prefix P --host redis://… [--host …] [--key K …]
 
 import argparse
 import asyncio
-import json
-import sys
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
+from peer_loop import serve
 
 
 def parse_args():
@@ -56,16 +55,7 @@ async def main():
         prefix=args.prefix,
         symmetric_encryption_keys=args.key,
     )
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line:
-            break
-        try:
-            answer = await obey(layer, json.loads(line))
-        except Exception as err:  # report it to the test rather than die
-            answer = {"error": f"{type(err).__name__}: {err}"}
-        print(json.dumps(answer), flush=True)
+    await serve(lambda command: obey(layer, command))
     await layer.flush()
 
 

@@ -162,3 +162,19 @@ pub fn python() -> Option<PathBuf> {
     );
     service_available(&what, works).then_some(candidate)
 }
+
+/// The members of the sorted set `key` on the server at `url`, oldest
+/// first: a group's channels, or a channel's stored messages.
+pub async fn sorted_set<T: redis::FromRedisValue>(
+    url: &str,
+    key: &str,
+) -> redis::RedisResult<Vec<T>> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    redis::cmd("ZRANGE")
+        .arg(key)
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+}
