@@ -94,7 +94,8 @@ impl RedisChannelLayer {
         let wire = Wire::new(Crypter::new(&config.keys), CORE_PREFIX_LEN, Some(ttl));
         let buffers = InMemoryChannelLayer::with_config(
             InMemoryConfig::default()
-                .capacity(config.capacities.default_capacity())
+                // Bug: local channels ignored channel_capacity patterns.
+                .capacities(config.capacities.clone())
                 .expiry(config.expiry),
         );
         Ok(Self {
