@@ -74,12 +74,14 @@ impl LocalChannels {
         all
     }
 
-    pub(crate) fn clear(&self) {
+    /// Forgets every membership, as `flush` deletes the groups; the
+    /// channels stay open, for their readers are still there.
+    pub(crate) fn forget_groups(&self) {
         for shard in &self.shards {
-            shard
+            let mut shard = shard
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clear();
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            shard.values_mut().for_each(Vec::clear);
         }
     }
 }
@@ -106,7 +108,7 @@ mod tests {
         assert!(local.memberships(|group| group == "news").is_empty());
         local.close("a!1");
         assert!(!local.is_open("a!1") && local.is_open("a!2"));
-        local.clear();
-        assert!(!local.is_open("a!2"));
+        local.forget_groups();
+        assert!(local.memberships(|_| true).is_empty() && local.is_open("a!2"));
     }
 }

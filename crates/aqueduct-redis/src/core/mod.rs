@@ -312,7 +312,8 @@ impl ChannelLayer for RedisChannelLayer {
                 .await?;
         }
         inner.buffers.flush().await?;
-        inner.local.clear();
+        // Bug: flush closed this process's channels, so later messages to them were dropped.
+        inner.local.forget_groups();
         Ok(())
     }
 
