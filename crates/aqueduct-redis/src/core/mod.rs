@@ -77,6 +77,8 @@ pub(crate) struct Inner {
     next_send: AtomicUsize,
     /// And this process receives from them in turn.
     next_receive: AtomicUsize,
+    /// Pops on named channels whose receive was dropped.
+    parked: named::ParkedPops,
 }
 
 impl RedisChannelLayer {
@@ -112,6 +114,7 @@ impl RedisChannelLayer {
                 readers: Mutex::default(),
                 next_send: AtomicUsize::new(0),
                 next_receive: AtomicUsize::new(0),
+                parked: named::ParkedPops::default(),
             }),
         })
     }
@@ -311,6 +314,7 @@ impl ChannelLayer for RedisChannelLayer {
                 .run(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
                 .await?;
         }
+        inner.parked.clear();
         inner.buffers.flush().await?;
         // Bug: flush closed this process's channels, so later messages to them were dropped.
         inner.local.forget_groups();
