@@ -68,8 +68,9 @@ pub async fn a_waiting_receiver_is_woken(factory: &impl LayerFactory) {
     }
 }
 
-/// Dropping a receive before it returns loses nothing: not when
-/// `select!` or a timeout drops it, nor when a message had come for it.
+/// Dropping a receive before it returns loses nothing and reorders
+/// nothing: not when `select!` or a timeout drops it, nor when messages
+/// had come for it.
 pub async fn receive_is_cancel_safe(factory: &impl LayerFactory) {
     let layer = factory.make(LayerSettings::default()).await;
     for channel in both_kinds(&layer, "worker").await {
@@ -77,26 +78,39 @@ pub async fn receive_is_cancel_safe(factory: &impl LayerFactory) {
             _ = layer.receive(&channel) => panic!("{channel}: nothing was sent"),
             () = sleep(QUIET) => {}
         }
-        send(&layer, &channel, 1).await;
-        assert_eq!(next(&layer, &channel).await, 1, "{channel}: after select!");
+        send_two(&layer, &channel, 1).await;
+        assert_eq!(
+            drain(&layer, &channel).await,
+            [1, 2],
+            "{channel}: after select!"
+        );
 
         assert!(timeout(QUIET, layer.receive(&channel)).await.is_err());
-        send(&layer, &channel, 2).await;
+        send_two(&layer, &channel, 3).await;
         assert_eq!(
-            next(&layer, &channel).await,
-            2,
+            drain(&layer, &channel).await,
+            [3, 4],
             "{channel}: after a timeout"
         );
 
         // Dropped after the messages came, before it was polled again.
         let mut pending = layer.receive(&channel);
         start(&mut pending).await;
-        send(&layer, &channel, 3).await;
-        send(&layer, &channel, 4).await;
+        send_two(&layer, &channel, 5).await;
         sleep(QUIET).await;
         drop(pending);
-        assert_eq!(drain(&layer, &channel).await, [3, 4], "{channel}");
+        assert_eq!(
+            drain(&layer, &channel).await,
+            [5, 6],
+            "{channel}: after a wake-up"
+        );
     }
+}
+
+/// Sends `n` and `n + 1` to `channel`.
+async fn send_two(layer: &impl ChannelLayer, channel: &str, n: u64) {
+    send(layer, channel, n).await;
+    send(layer, channel, n + 1).await;
 }
 
 /// One receive future, kept and polled now and then as a consumer's run
