@@ -7,7 +7,8 @@
 //!
 //! - delivery: FIFO and at most once per channel; capacity 100 by
 //!   default, `ChannelFull` past it, and a receive makes room;
-//!   `channel_capacity` patterns, the first match winning;
+//!   `channel_capacity` patterns, the first match winning; `close_channel`
+//!   touches no other channel;
 //! - groups: `group_send` skips full members and counts them in its
 //!   [`GroupSendReport`](aqueduct_core::GroupSendReport); a group nobody
 //!   joined; `group_discard`, of non-members too;
@@ -228,6 +229,7 @@ macro_rules! layer_suite {
             fifo_and_at_most_once_per_channel,
             default_capacity_is_100_and_a_receive_makes_room,
             channel_capacity_patterns_first_match_wins,
+            close_channel_leaves_other_channels_alone,
             group_send_skips_full_members_and_counts_them,
             group_send_to_an_unknown_group_reaches_nobody,
             group_discard_of_non_members_is_fine,

@@ -97,6 +97,15 @@ pub(crate) async fn group_send(layer: &impl ChannelLayer, group: &str, n: u64) -
     }
 }
 
+/// Adds each channel to `group`, failing the check on an error.
+pub(crate) async fn join(layer: &impl ChannelLayer, group: &str, channels: &[impl AsRef<str>]) {
+    for channel in channels.iter().map(AsRef::as_ref) {
+        if let Err(err) = layer.group_add(group, channel).await {
+            panic!("group_add {group} {channel}: {err}");
+        }
+    }
+}
+
 /// Whether a send was refused as `ChannelFull`, naming `channel`.
 pub(crate) fn is_full(result: &Result<(), LayerError>, channel: &str) -> bool {
     matches!(result, Err(LayerError::ChannelFull { channel: full }) if full == channel)

@@ -75,3 +75,23 @@ pub async fn channel_capacity_patterns_first_match_wins(factory: &impl LayerFact
         assert_eq!(fill(&layer, channel).await, capacity, "{channel}");
     }
 }
+
+/// `close_channel` is no error, for a channel never used either, and
+/// leaves every other channel's messages where they are.
+pub async fn close_channel_leaves_other_channels_alone(factory: &impl LayerFactory) {
+    let layer = factory.make(LayerSettings::default()).await;
+    let leaving = both_kinds(&layer, "leaving").await;
+    let staying = both_kinds(&layer, "staying").await;
+    for (leaving, staying) in leaving.iter().zip(&staying) {
+        send(&layer, leaving, 1).await;
+        send(&layer, staying, 2).await;
+        let closed = layer.close_channel(leaving).await;
+        assert!(closed.is_ok(), "close_channel {leaving}: {closed:?}");
+        assert_eq!(drain(&layer, staying).await, [2], "{staying}");
+    }
+    let closed = layer.close_channel("never.used").await;
+    assert!(
+        closed.is_ok(),
+        "close_channel of an unknown channel: {closed:?}"
+    );
+}

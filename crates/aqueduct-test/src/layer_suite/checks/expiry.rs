@@ -8,7 +8,7 @@ use aqueduct_core::ChannelLayer;
 use tokio::time::sleep;
 
 use super::super::probe::{
-    EXPIRED, EXPIRY, YOUNG, both_kinds, drain, event, fill, group_send, is_full, send,
+    EXPIRED, EXPIRY, YOUNG, both_kinds, drain, event, fill, group_send, is_full, join, send,
 };
 use super::super::{LayerFactory, LayerSettings};
 
@@ -48,21 +48,22 @@ pub async fn expired_messages_free_capacity(factory: &impl LayerFactory) {
     }
 }
 
+/// A layer with a group expiry of [`EXPIRY`], and a channel of each kind
+/// that just joined "room".
+async fn room_of_both_kinds<F: LayerFactory>(factory: &F) -> (F::Layer, [String; 2]) {
+    let settings = LayerSettings::default().group_expiry(EXPIRY);
+    let layer = factory.make(settings).await;
+    let channels = both_kinds(&layer, "member").await;
+    join(&layer, "room", &channels).await;
+    (layer, channels)
+}
+
 /// A membership not refreshed within the group expiry ends.
 pub async fn group_memberships_expire(factory: &impl LayerFactory) {
-    let layer = factory
-        .make(LayerSettings::default().group_expiry(EXPIRY))
-        .await;
-    let channels = both_kinds(&layer, "member").await;
-    for channel in &channels {
-        layer.group_add("room", channel).await.expect("group_add");
-    }
+    let (layer, channels) = room_of_both_kinds(factory).await;
     sleep(YOUNG).await;
-    assert_eq!(
-        group_send(&layer, "room", 1).await.delivered,
-        2,
-        "still members"
-    );
+    let report = group_send(&layer, "room", 1).await;
+    assert_eq!(report.delivered, 2, "still members");
 
     sleep(EXPIRED).await;
     assert_eq!(group_send(&layer, "room", 2).await.delivered, 0, "expired");
@@ -73,20 +74,9 @@ pub async fn group_memberships_expire(factory: &impl LayerFactory) {
 
 /// `group_add` of a member restarts its group expiry.
 pub async fn group_add_refreshes_membership(factory: &impl LayerFactory) {
-    let layer = factory
-        .make(LayerSettings::default().group_expiry(EXPIRY))
-        .await;
-    let channels = both_kinds(&layer, "member").await;
-    for channel in &channels {
-        layer.group_add("room", channel).await.expect("group_add");
-    }
+    let (layer, channels) = room_of_both_kinds(factory).await;
     sleep(YOUNG).await;
-    for channel in &channels {
-        layer
-            .group_add("room", channel)
-            .await
-            .expect("group_add again");
-    }
+    join(&layer, "room", &channels).await;
     // Past the first add's expiry, within the second's.
     sleep(EXPIRY - YOUNG / 2).await;
     assert_eq!(group_send(&layer, "room", 1).await.delivered, 2);

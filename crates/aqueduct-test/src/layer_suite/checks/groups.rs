@@ -2,17 +2,8 @@
 
 use aqueduct_core::{ChannelLayer, GroupSendReport};
 
-use super::super::probe::{both_kinds, drain, fill, group_send};
+use super::super::probe::{both_kinds, drain, fill, group_send, join};
 use super::super::{LayerFactory, LayerSettings};
-
-/// Adds each channel to `group`, failing the check on an error.
-async fn join(layer: &impl ChannelLayer, group: &str, channels: &[&str]) {
-    for channel in channels {
-        if let Err(err) = layer.group_add(group, channel).await {
-            panic!("group_add {group} {channel}: {err}");
-        }
-    }
-}
 
 /// A full member is skipped and counted, the others get the message, and
 /// being skipped does not cost the membership.

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
 
 use super::super::probe::{
-    ARRIVES_WITHIN, QUIET, arrives, both_kinds, drain, fill, group_send, next, number, send,
+    ARRIVES_WITHIN, QUIET, arrives, both_kinds, drain, fill, group_send, join, next, number, send,
     try_next,
 };
 use super::super::{LayerFactory, LayerSettings};
@@ -60,7 +60,7 @@ pub async fn a_waiting_receiver_is_woken(factory: &impl LayerFactory) {
         let waiting_a = spawn_receiver(&layer, a).await;
         let waiting_b = spawn_receiver(&layer, b).await;
         send(&*layer, a, 1).await;
-        layer.group_add("room", b).await.expect("group_add");
+        join(&*layer, "room", &[b]).await;
         group_send(&*layer, "room", 2).await;
         layer.group_discard("room", b).await.expect("group_discard");
         assert_eq!(received(waiting_a, a).await, 1, "{a}");
@@ -178,7 +178,7 @@ pub async fn flush_empties_channels_and_groups(factory: &impl LayerFactory) {
     for (channel, full) in channels.iter().zip(&full) {
         send(&layer, channel, 1).await;
         assert_eq!(fill(&layer, full).await, 100);
-        layer.group_add("room", channel).await.expect("group_add");
+        join(&layer, "room", &[channel]).await;
     }
 
     layer.flush().await.expect("flush");
