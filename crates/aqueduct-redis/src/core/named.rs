@@ -83,7 +83,9 @@ impl Drop for Waiting<'_> {
 /// popped: receiving stays cancel-safe and in order.
 pub(super) async fn receive(inner: &Arc<Inner>, channel: &str) -> Result<Event, LayerError> {
     loop {
-        let pop = inner.parked.take(channel).unwrap_or_else(|| {
+        let parked = inner.parked.take(channel);
+        let was_parked = parked.is_some();
+        let pop = parked.unwrap_or_else(|| {
             let (tx, rx) = oneshot::channel();
             let abandoned = Arc::new(AtomicBool::new(false));
             let task = pop(Arc::clone(inner), channel.to_owned(), tx, abandoned.clone());
@@ -101,8 +103,9 @@ pub(super) async fn receive(inner: &Arc<Inner>, channel: &str) -> Result<Event, 
         waiting.pop = None;
         match popped {
             Ok(popped) => return popped,
-            // The pop ended idle while parked: start another.
-            Err(_) => continue,
+            // A parked pop may have ended idle before it was taken over.
+            Err(_) if was_parked => continue,
+            Err(_) => return Err(LayerError::Backend("the receive task ended early".into())),
         }
     }
 }
