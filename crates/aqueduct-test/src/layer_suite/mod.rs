@@ -199,7 +199,7 @@ where
     make
 }
 
-/// Writes the [layer suite](crate::layer_suite), one `#[test]` per check,
+/// Writes the [layer suite](mod@crate::layer_suite), one `#[test]` per check,
 /// for the layers a factory makes.
 ///
 /// - `clock: paused` runs each check on tokio's paused clock, so expiry
@@ -212,7 +212,7 @@ where
 ///   taking [`LayerSettings`].
 ///
 /// Invoke it once per module: it defines a test function per check there.
-/// See [the module](crate::layer_suite) for an example.
+/// See [the module](mod@crate::layer_suite) for an example.
 #[macro_export]
 macro_rules! layer_suite {
     (clock: $clock:ident, $(skip_unless: $available:expr,)? layer: $make:expr $(,)?) => {
