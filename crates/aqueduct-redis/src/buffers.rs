@@ -11,7 +11,8 @@ use crate::config::RedisConfig;
 pub(crate) fn local_buffers(config: &RedisConfig) -> InMemoryChannelLayer {
     InMemoryChannelLayer::with_config(
         InMemoryConfig::default()
-            .capacity(config.capacities.default_capacity())
+            // Bug: local channels ignored channel_capacity patterns.
+            .capacities(config.capacities.clone())
             .expiry(config.expiry),
     )
 }

@@ -8,6 +8,8 @@
 //!   production runs.
 //! - [`HttpCommunicator`] sends one HTTP request through a
 //!   `ProtocolTypeRouter`'s http arm, as the server does.
+//! - [`layer_suite!`] checks that a [`ChannelLayer`](aqueduct_core::ChannelLayer)
+//!   keeps the Channels layer spec: one test per check, for any layer.
 //!
 //! Add it as a dev-dependency. Every wait has a timeout measured with
 //! `tokio::time`, so tests run under a paused clock
@@ -52,6 +54,7 @@
 
 mod error;
 mod http_communicator;
+pub mod layer_suite;
 mod request;
 mod service;
 mod websocket;

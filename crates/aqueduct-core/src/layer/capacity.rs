@@ -41,11 +41,6 @@ impl Capacities {
         self.patterns.push((pattern, capacity));
     }
 
-    /// The capacity of channels no pattern matches.
-    pub fn default_capacity(&self) -> usize {
-        self.default
-    }
-
     /// The capacity of `channel`.
     pub fn for_channel(&self, channel: &str) -> usize {
         self.patterns

@@ -79,6 +79,22 @@ impl InMemoryConfig {
         self
     }
 
+    /// Uses `capacities`, default and patterns, in place of those set
+    /// before: a layer that keeps its own table can hand it on whole.
+    ///
+    /// ```
+    /// use aqueduct_core::{Capacities, InMemoryConfig};
+    ///
+    /// let mut capacities = Capacities::new(10);
+    /// capacities.push("websocket.*".into(), 20);
+    /// let config = InMemoryConfig::default().capacities(capacities);
+    /// # drop(config);
+    /// ```
+    pub fn capacities(mut self, capacities: Capacities) -> Self {
+        self.capacities = capacities;
+        self
+    }
+
     /// Sets how long an unread message lives (default 60 s).
     pub fn expiry(mut self, expiry: Duration) -> Self {
         self.expiry = expiry;

@@ -64,9 +64,11 @@ impl LocalChannels {
         all
     }
 
-    pub(crate) fn clear(&self) {
+    /// Forgets every membership, as `flush` deletes the groups; the
+    /// channels stay open, for their readers are still there.
+    pub(crate) fn forget_groups(&self) {
         for mut shard in self.shards.each() {
-            shard.clear();
+            shard.values_mut().for_each(Vec::clear);
         }
     }
 }
@@ -93,7 +95,7 @@ mod tests {
         assert!(local.memberships(|group| group == "news").is_empty());
         local.close("a!1");
         assert!(!local.is_open("a!1") && local.is_open("a!2"));
-        local.clear();
-        assert!(!local.is_open("a!2"));
+        local.forget_groups();
+        assert!(local.memberships(|_| true).is_empty() && local.is_open("a!2"));
     }
 }

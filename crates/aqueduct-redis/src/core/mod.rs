@@ -90,6 +90,8 @@ pub(crate) struct Inner {
     next_send: AtomicUsize,
     /// And this process receives from them in turn.
     next_receive: AtomicUsize,
+    /// Pops on named channels whose receive was dropped.
+    parked: named::ParkedPops,
 }
 
 impl RedisChannelLayer {
@@ -115,6 +117,7 @@ impl RedisChannelLayer {
                 readers: Mutex::default(),
                 next_send: AtomicUsize::new(0),
                 next_receive: AtomicUsize::new(0),
+                parked: named::ParkedPops::default(),
             }),
         })
     }
@@ -312,8 +315,10 @@ impl ChannelLayer for RedisChannelLayer {
                 .run(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
                 .await?;
         }
+        inner.parked.clear();
         inner.buffers.flush().await?;
-        inner.local.clear();
+        // Bug: flush closed this process's channels, so later messages to them were dropped.
+        inner.local.forget_groups();
         Ok(())
     }
 

@@ -1,7 +1,9 @@
 //! Receiving on named channels (no `!`), which several processes may read
 //! at once: each message goes to one of them, as with channels_redis.
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use aqueduct_core::{Event, LayerError};
 use futures_util::stream::{self, BoxStream};
@@ -11,16 +13,100 @@ use tokio::sync::oneshot;
 use super::Inner;
 use crate::shard::{BLOCK_SECONDS, Backoff};
 
+/// What a pop hands its receive.
+type Popped = Result<Event, LayerError>;
+
+/// The pops of receives that were dropped before they finished, by
+/// channel, for the channel's next receive to take over.
+#[derive(Default)]
+pub(super) struct ParkedPops(Mutex<HashMap<String, VecDeque<Pop>>>);
+
+/// A pop running for a receive: what it pops is the channel's next message.
+struct Pop {
+    rx: oneshot::Receiver<Popped>,
+    /// Set while no receive waits on the pop, so that an idle one ends.
+    abandoned: Arc<AtomicBool>,
+}
+
+impl ParkedPops {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, VecDeque<Pop>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn take(&self, channel: &str) -> Option<Pop> {
+        let mut parked = self.lock();
+        let pops = parked.get_mut(channel)?;
+        let taken = pops.pop_front();
+        if pops.is_empty() {
+            parked.remove(channel);
+        }
+        taken
+    }
+
+    fn park(&self, channel: &str, pop: Pop) {
+        pop.abandoned.store(true, Ordering::Relaxed);
+        self.lock()
+            .entry(channel.to_owned())
+            .or_default()
+            .push_back(pop);
+    }
+
+    /// Drops every parked pop, and what they hold: `flush` deletes it all.
+    pub(super) fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// A receive's wait on its pop, which is parked if the wait is dropped.
+struct Waiting<'a> {
+    inner: &'a Inner,
+    channel: &'a str,
+    pop: Option<Pop>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        // Bug: a receive dropped after its pop had a message lost that message.
+        if let Some(pop) = self.pop.take() {
+            self.inner.parked.park(self.channel, pop);
+        }
+    }
+}
+
 /// Waits for the next message on `channel`.
 ///
-/// The pop runs in a task of its own, which puts a message back at the
-/// head of the queue if this future was dropped while Redis handed it
-/// over: receiving stays cancel-safe.
+/// The pop runs in a task of its own. If this future is dropped first,
+/// the pop is parked for the channel's next receive, which gets what it
+/// popped: receiving stays cancel-safe and in order.
 pub(super) async fn receive(inner: &Arc<Inner>, channel: &str) -> Result<Event, LayerError> {
-    let (tx, rx) = oneshot::channel();
-    tokio::spawn(pop(Arc::clone(inner), channel.to_owned(), tx));
-    rx.await
-        .unwrap_or_else(|_| Err(LayerError::Backend("the receive task ended early".into())))
+    loop {
+        let parked = inner.parked.take(channel);
+        let was_parked = parked.is_some();
+        let pop = parked.unwrap_or_else(|| {
+            let (tx, rx) = oneshot::channel();
+            let abandoned = Arc::new(AtomicBool::new(false));
+            let task = pop(Arc::clone(inner), channel.to_owned(), tx, abandoned.clone());
+            tokio::spawn(task);
+            Pop { rx, abandoned }
+        });
+        pop.abandoned.store(false, Ordering::Relaxed);
+        let mut waiting = Waiting {
+            inner,
+            channel,
+            pop: Some(pop),
+        };
+        let rx = &mut waiting.pop.as_mut().expect("set just above").rx;
+        let popped = rx.await;
+        waiting.pop = None;
+        match popped {
+            Ok(popped) => return popped,
+            // A parked pop may have ended idle before it was taken over.
+            Err(_) if was_parked => continue,
+            Err(_) => return Err(LayerError::Backend("the receive task ended early".into())),
+        }
+    }
 }
 
 /// The events of `channel`, one `receive` after another.
@@ -33,7 +119,12 @@ pub(super) fn receiver<'a>(
     }))
 }
 
-async fn pop(inner: Arc<Inner>, channel: String, tx: oneshot::Sender<Result<Event, LayerError>>) {
+async fn pop(
+    inner: Arc<Inner>,
+    channel: String,
+    tx: oneshot::Sender<Popped>,
+    abandoned: Arc<AtomicBool>,
+) {
     let key = inner.channel_key(&channel);
     let hosts = inner.shards.len();
     // With several hosts, wait briefly on each in turn: senders spread
@@ -41,7 +132,9 @@ async fn pop(inner: Arc<Inner>, channel: String, tx: oneshot::Sender<Result<Even
     let wait = if hosts == 1 { BLOCK_SECONDS } else { 1 };
     let mut shard = inner.next_receive();
     let mut backoff = Backoff::default();
-    while !tx.is_closed() {
+    // A parked pop that nobody came back for ends after an idle wait,
+    // rather than hold a connection, and the layer, for ever.
+    while !tx.is_closed() && !abandoned.load(Ordering::Relaxed) {
         let host = &inner.shards[shard];
         let popped: RedisResult<Option<(String, Vec<u8>, f64)>> = match host.take_blocking().await {
             Ok(mut conn) => {
@@ -81,7 +174,6 @@ async fn pop(inner: Arc<Inner>, channel: String, tx: oneshot::Sender<Result<Even
 
 impl Inner {
     fn next_receive(&self) -> usize {
-        use std::sync::atomic::Ordering;
         self.next_receive.fetch_add(1, Ordering::Relaxed) % self.shards.len()
     }
 
