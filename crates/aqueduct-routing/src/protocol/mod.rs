@@ -10,12 +10,14 @@ use ::http::{Request, Response};
 use aqueduct_core::{
     AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
 };
+use aqueduct_websocket::{Driver, Limits};
 use bytes::Bytes;
 use futures_util::future::Either;
 use tower::Service;
 
 use self::http::{HttpService, box_service, serve};
 use crate::app::{boxed, deny_not_found};
+use crate::service::ServiceFuture;
 use crate::{UrlRouter, Views};
 
 /// The top of an aqueduct application: sends each connection to the arm
@@ -30,6 +32,13 @@ use crate::{UrlRouter, Views};
 /// [Views](crate::views), which answer HTTP and WebSocket at one path,
 /// mount with [`views`](Self::views): their routes are tried first, for
 /// both protocols, and what they do not match goes on to the arms.
+///
+/// **In another host.** The router is itself a tower `Service` over
+/// `http::Request<B>` for any body axum uses: it performs the WebSocket
+/// upgrade over whatever connection the host gives, HTTP/1.1 or HTTP/2,
+/// and answers other requests with its http arm. An axum application
+/// mounts it in one line (`route_service`, `nest_service` or
+/// `fallback_service`); aqueduct's own `Server` is only one host of several.
 ///
 /// ```
 /// use aqueduct_core::{InMemoryChannelLayer, WebsocketConsumer};
@@ -54,6 +63,9 @@ pub struct ProtocolTypeRouter {
     http: Option<HttpService>,
     websocket: Option<BoxWebsocketApp>,
     channel_layer: Option<Arc<dyn ChannelLayer>>,
+    /// Drives the WebSockets of the router's own `Service` impl; aqueduct's
+    /// server drives its connections with a driver of its own.
+    driver: Driver,
 }
 
 impl ProtocolTypeRouter {
@@ -136,6 +148,43 @@ impl ProtocolTypeRouter {
         self
     }
 
+    /// Sets the limits and timeouts of WebSockets served through the
+    /// router's tower `Service` impl, in a host such as axum. aqueduct's
+    /// `Server` ignores these and uses its own settings.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aqueduct_routing::ProtocolTypeRouter;
+    /// use aqueduct_websocket::Limits;
+    ///
+    /// let app = ProtocolTypeRouter::new().limits(Limits::new().ping_interval(Duration::from_secs(50)));
+    /// # let _ = app;
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.driver = Driver::new(limits);
+        self
+    }
+
+    /// The driver of WebSockets served through the router's tower
+    /// `Service` impl. A host such as axum does not see connections once
+    /// they are upgraded: call [`Driver::shutdown`] on this when the host
+    /// shuts down, to close them with 1001 and let `disconnect` hooks run.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aqueduct_routing::ProtocolTypeRouter;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = ProtocolTypeRouter::new();
+    /// let websockets = app.driver().clone();
+    /// // After the host's own graceful shutdown:
+    /// assert!(websockets.shutdown(Duration::from_secs(10)).await);
+    /// # });
+    /// ```
+    pub fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
     /// Whether views are mounted.
     pub fn has_views(&self) -> bool {
         self.views.is_some()
@@ -196,15 +245,7 @@ impl ProtocolTypeRouter {
 // Not `async fn`: the websocket arm's own future is the connection's
 // task (see `AppFuture`).
 impl WebsocketApp for ProtocolTypeRouter {
-    fn call<'life0, 'async_trait>(
-        &'life0 self,
-        mut scope: Scope,
-        io: Box<dyn WebsocketIo>,
-    ) -> AppFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
+    fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
         if let Some(layer) = &self.channel_layer {
             scope.set_channel_layer(Some(layer.clone()));
         }
@@ -245,7 +286,54 @@ impl fmt::Debug for ProtocolTypeRouter {
             .field("http", &self.has_http())
             .field("websocket", &self.has_websocket())
             .field("channel_layer", &self.channel_layer.is_some())
+            .field("driver", &self.driver)
             .finish()
+    }
+}
+
+/// Serves the router in a host such as axum: WebSocket handshakes are
+/// upgraded and run on the websocket arm (or a view), other requests go
+/// to [`call_http`](ProtocolTypeRouter::call_http). Never fails.
+///
+/// ```
+/// use aqueduct_core::{InMemoryChannelLayer, WebsocketConsumer};
+/// use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
+///
+/// #[derive(Default)]
+/// struct ChatConsumer;
+/// impl WebsocketConsumer for ChatConsumer {}
+///
+/// let chat = ProtocolTypeRouter::new()
+///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
+///     .channel_layer(InMemoryChannelLayer::new());
+/// let app: axum::Router = axum::Router::new()
+///     .route("/", axum::routing::get(|| async { "home" }))
+///     .route_service("/ws/chat/{room_name}/", chat);
+/// # let _ = app;
+/// ```
+impl<B> Service<Request<B>> for ProtocolTypeRouter
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = std::convert::Infallible;
+    type Future = ServiceFuture;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> ServiceFuture {
+        crate::service::serve(
+            &self.driver,
+            request,
+            || self.clone(),
+            |request| self.call_http(request),
+        )
     }
 }
 

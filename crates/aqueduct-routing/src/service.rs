@@ -1,0 +1,89 @@
+//! Routers as tower `Service`s, for hosts other than aqueduct's server.
+//!
+//! A WebSocket handshake goes to the [`Driver`], which performs the upgrade
+//! over whatever IO the host gives (`hyper::upgrade::on`); any other
+//! request is answered as HTTP. This is what lets an axum `Router` mount
+//! aqueduct with `route_service`, `nest_service` or `fallback_service`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use aqueduct_core::{Body, BoxError, WebsocketApp};
+use aqueduct_websocket::{Driver, is_websocket_request};
+use bytes::Bytes;
+use http::{Request, Response};
+use tower::Service;
+
+/// The future every router's `Service::call` returns.
+pub type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+/// Answers `request`: a WebSocket handshake runs the application `app`
+/// makes through `driver`; `http` answers anything else.
+pub(crate) fn serve<B, A, W, H, F>(
+    driver: &Driver,
+    request: Request<B>,
+    app: A,
+    http: H,
+) -> ServiceFuture
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    A: FnOnce() -> W,
+    W: WebsocketApp,
+    H: FnOnce(Request<Body>) -> F,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    if is_websocket_request(&request) {
+        let app = app();
+        // The host's server knows the client's address; a tower service
+        // is not told it, so the scope's `client` stays empty here.
+        let answer = driver.handshake(request, None, None, move |scope, io| async move {
+            app.call(scope, io).await;
+        });
+        return Box::pin(async move { Ok(answer.await) });
+    }
+    let answer = http(request.map(Body::new));
+    Box::pin(async move { Ok(answer.await) })
+}
+
+/// Serves the router on its own in a host such as axum: WebSocket
+/// handshakes are upgraded and routed by path; any other request gets
+/// `404 Not Found`.
+///
+/// A `UrlRouter` has no channel layer, limits or shutdown of its own: for
+/// those, mount a [`ProtocolTypeRouter`](crate::ProtocolTypeRouter) with
+/// the router as its websocket arm. Each handshake here gets the default
+/// limits.
+///
+/// ```
+/// use aqueduct_core::WebsocketConsumer;
+/// use aqueduct_routing::UrlRouter;
+///
+/// #[derive(Default)]
+/// struct EchoConsumer;
+/// impl WebsocketConsumer for EchoConsumer {}
+///
+/// let ws = UrlRouter::new().route("ws/echo/", EchoConsumer::default);
+/// let app: axum::Router = axum::Router::new().fallback_service(ws);
+/// # let _ = app;
+/// ```
+impl<B> Service<Request<B>> for crate::UrlRouter
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = ServiceFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> ServiceFuture {
+        let mut router = crate::ProtocolTypeRouter::from(self.clone());
+        Service::call(&mut router, request)
+    }
+}
