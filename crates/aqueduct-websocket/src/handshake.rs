@@ -78,7 +78,10 @@ fn switching_protocols(headers: &HeaderMap) -> Result<Response<Body>, &'static s
 mod tests {
     use super::*;
 
-    fn request(method: Method, version: Version, pairs: &[(&str, &str)]) -> Request<()> {
+    /// A request header, name and value.
+    type Header = (&'static str, &'static str);
+
+    fn request(method: Method, version: Version, pairs: &[Header]) -> Request<()> {
         let mut request = Request::builder()
             .method(method)
             .version(version)
@@ -125,7 +128,7 @@ mod tests {
         let key = ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
         let v13 = ("sec-websocket-version", "13");
         #[rustfmt::skip]
-        let cases: &[(Method, &[(&str, &str)], &str)] = &[
+        let cases: &[(Method, &[Header], &str)] = &[
             (Method::GET,  &[v13],                                  "missing Sec-WebSocket-Key header"),
             (Method::GET,  &[key],                                  "Sec-WebSocket-Version must be 13"),
             (Method::GET,  &[key, ("sec-websocket-version", "8")],  "Sec-WebSocket-Version must be 13"),

@@ -44,7 +44,9 @@ pub use aqueduct_routing::views;
 #[doc(inline)]
 pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter, Views};
 #[doc(inline)]
-pub use aqueduct_server::{Server, serve};
+pub use aqueduct_server::{Server, TlsError, rustls, serve};
+#[doc(inline)]
+pub use aqueduct_websocket::{Driver, Limits, is_websocket_request};
 
 /// The attribute that makes `async fn` work in consumer trait impls.
 pub use async_trait::async_trait;
