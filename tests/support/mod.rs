@@ -3,6 +3,10 @@
 
 #![allow(missing_docs)]
 
+mod tls;
+
+pub use tls::TestCert;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
