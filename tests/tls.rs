@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aqueduct_tests::{TestCert, TestServer, WAIT, recv_json, send_text};
+use aqueduct_tests::{Reports, ScopeRecorder, TestCert, TestServer, WAIT, recv_json, send_text};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::{Method, Request, StatusCode, Version};
@@ -16,14 +16,19 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-async fn chat_over_tls(cert: &TestCert) -> TestServer {
+/// The chat over TLS, and what each WebSocket's scope said of its
+/// HTTP version and scheme.
+async fn chat_over_tls(cert: &TestCert) -> (TestServer, Reports<(Version, String)>) {
     let (cert_path, key_path) = (cert.cert_path(), cert.key_path());
-    TestServer::start_with(example_chat::app(), move |server| {
+    let chat = example_chat::app();
+    let (recorder, scopes) = ScopeRecorder::new(chat.clone());
+    let server = TestServer::start_with(chat.websocket(recorder), move |server| {
         server
             .tls_pem_files(cert_path, key_path)
             .expect("the test certificate")
     })
-    .await
+    .await;
+    (server, scopes)
 }
 
 /// An HTTP/2 connection to the server, as `localhost`, over TLS.
@@ -40,9 +45,10 @@ async fn http2_client(cert: &TestCert, server: &TestServer) -> http2::SendReques
 #[tokio::test]
 async fn two_wss_clients_chat_through_tls() {
     let cert = TestCert::new();
-    let server = chat_over_tls(&cert).await;
+    let (server, mut scopes) = chat_over_tls(&cert).await;
     let url = format!("wss://localhost:{}/ws/chat/lobby/", server.addr().port());
     let mut alice = cert.connect_websocket(&url).await;
+    assert_eq!(scopes.next().await, (Version::HTTP_11, "wss".to_owned()));
     let mut bob = cert.connect_websocket(&url).await;
     send_text(&mut alice, r#"{"message":"over TLS"}"#).await;
     for client in [&mut alice, &mut bob] {
@@ -54,7 +60,7 @@ async fn two_wss_clients_chat_through_tls() {
 #[tokio::test]
 async fn alpn_chooses_http2_or_http1_for_the_http_arm() {
     let cert = TestCert::new();
-    let server = chat_over_tls(&cert).await;
+    let (server, _) = chat_over_tls(&cert).await;
 
     let mut h2 = http2_client(&cert, &server).await;
     let request = Request::get("https://localhost/chat/")
@@ -89,7 +95,7 @@ async fn alpn_chooses_http2_or_http1_for_the_http_arm() {
 #[tokio::test]
 async fn a_websocket_over_an_http2_stream_chats_with_one_over_http1() {
     let cert = TestCert::new();
-    let server = chat_over_tls(&cert).await;
+    let (server, mut scopes) = chat_over_tls(&cert).await;
     let mut h2 = http2_client(&cert, &server).await;
 
     // RFC 8441: CONNECT with `:protocol = websocket`, answered 200.
@@ -125,6 +131,7 @@ async fn a_websocket_over_an_http2_stream_chats_with_one_over_http1() {
     let mut over_h2 =
         WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Client, None).await;
 
+    assert_eq!(scopes.next().await, (Version::HTTP_2, "wss".to_owned()));
     let url = format!("wss://localhost:{}/ws/chat/lobby/", server.addr().port());
     let mut over_h1 = cert.connect_websocket(&url).await;
 

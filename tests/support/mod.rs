@@ -367,3 +367,36 @@ impl Drop for ExampleProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Middleware that reports the HTTP version and scheme of every WebSocket
+/// scope it sees, then hands the connection on untouched.
+pub struct ScopeRecorder<A> {
+    inner: A,
+    seen: mpsc::UnboundedSender<(http::Version, String)>,
+}
+
+impl<A> ScopeRecorder<A> {
+    pub fn new(inner: A) -> (Self, Reports<(http::Version, String)>) {
+        let (seen, reports) = reports();
+        (Self { inner, seen }, reports)
+    }
+}
+
+impl<A: aqueduct::WebsocketApp> aqueduct::WebsocketApp for ScopeRecorder<A> {
+    fn call(
+        &self,
+        scope: aqueduct::Scope,
+        io: Box<dyn aqueduct::WebsocketIo>,
+    ) -> aqueduct::AppFuture<'_> {
+        let _ = self
+            .seen
+            .send((scope.http_version(), scope.scheme().to_owned()));
+        self.inner.call(scope, io)
+    }
+}
+
+impl<A> std::fmt::Debug for ScopeRecorder<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopeRecorder").finish_non_exhaustive()
+    }
+}

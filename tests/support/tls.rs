@@ -20,6 +20,7 @@ use crate::{Client, WAIT};
 pub struct TestCert {
     dir: PathBuf,
     der: CertificateDer<'static>,
+    spki: Vec<u8>,
 }
 
 impl TestCert {
@@ -35,6 +36,7 @@ impl TestCert {
         Self {
             dir,
             der: made.cert.der().clone(),
+            spki: rcgen::PublicKeyData::subject_public_key_info(&made.signing_key),
         }
     }
 
@@ -49,6 +51,14 @@ impl TestCert {
     /// The directory holding both files.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The base64 SHA-256 of the certificate's public key, as Chromium's
+    /// `--ignore-certificate-errors-spki-list` takes it: a browser started
+    /// with it trusts this certificate, and no other unknown one.
+    pub fn spki_sha256_base64(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, &self.spki);
+        data_encoding::BASE64.encode(digest.as_ref())
     }
 
     /// A client config that trusts this certificate only and offers `alpn`.

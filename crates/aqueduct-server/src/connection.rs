@@ -9,7 +9,8 @@ use std::sync::Arc;
 use aqueduct_core::{Body, WebsocketApp};
 use aqueduct_routing::ProtocolTypeRouter;
 use aqueduct_websocket::{Driver, is_websocket_request};
-use http::{Request, Response};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Request, Response, Uri, header};
 use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
@@ -23,11 +24,12 @@ pub(crate) struct Shared {
     pub(crate) driver: Driver,
 }
 
-/// The addresses of one connection.
+/// The addresses of one connection, and whether it came over TLS.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Addrs {
     pub(crate) client: SocketAddr,
     pub(crate) server: Option<SocketAddr>,
+    pub(crate) tls: bool,
 }
 
 /// Which HTTP the connection speaks: HTTP/2 only when TLS's ALPN chose it.
@@ -99,7 +101,14 @@ where
     }
 }
 
-async fn handle(request: Request<Incoming>, shared: Arc<Shared>, addrs: Addrs) -> Response<Body> {
+async fn handle(
+    mut request: Request<Incoming>,
+    shared: Arc<Shared>,
+    addrs: Addrs,
+) -> Response<Body> {
+    if addrs.tls {
+        mark_https(&mut request);
+    }
     if is_websocket_request(&request) {
         let driver = shared.driver.clone();
         let run = move |scope, io| async move { shared.app.call(scope, io).await };
@@ -115,4 +124,49 @@ async fn handle(request: Request<Incoming>, shared: Arc<Shared>, addrs: Addrs) -
     );
     let request = request.map(Body::new);
     shared.app.call_http(request).instrument(span).await
+}
+
+/// Gives an HTTP/1.1 request that came over TLS the absolute `https` URI
+/// that an HTTP/2 request has anyway, so that the scope says `https` or
+/// `wss`, and the http arm sees the scheme the client used.
+fn mark_https<B>(request: &mut Request<B>) {
+    if request.uri().scheme().is_some() {
+        return;
+    }
+    let Some(host) = request.headers().get(header::HOST) else {
+        return;
+    };
+    let mut parts = request.uri().clone().into_parts();
+    parts.scheme = Some(Scheme::HTTPS);
+    parts.authority = Authority::try_from(host.as_bytes()).ok();
+    if parts.path_and_query.is_none() {
+        parts.path_and_query = Some(PathAndQuery::from_static("/"));
+    }
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_over_tls_get_an_https_uri() {
+        #[rustfmt::skip]
+        let table = [
+            ("/chat/?x=1",                   Some("example.com:8443"), "https://example.com:8443/chat/?x=1"),
+            ("/chat/",                       None,                     "/chat/"),
+            ("https://other.example/chat/",  Some("example.com"),      "https://other.example/chat/"),
+        ];
+        for (uri, host, expected) in table {
+            let mut request = Request::get(uri);
+            if let Some(host) = host {
+                request = request.header(header::HOST, host);
+            }
+            let mut request = request.body(()).unwrap();
+            mark_https(&mut request);
+            assert_eq!(request.uri().to_string(), expected);
+        }
+    }
 }

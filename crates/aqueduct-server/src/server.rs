@@ -216,6 +216,7 @@ fn serve_accepted(
     let addrs = Addrs {
         client,
         server: stream.local_addr().ok(),
+        tls: tls.is_some(),
     };
     let task_shared = shared.clone();
     let Some(tls) = tls.cloned() else {

@@ -33,11 +33,11 @@
 
 #[doc(inline)]
 pub use aqueduct_core::{
-    Accept, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame, ConnectionClosed,
-    Context, Deny, Error, Event, EventError, GroupSendReport, InMemoryChannelLayer, InMemoryConfig,
-    Inbound, JsonWebsocketConsumer, LayerError, Message, Outbound, Param, Result, Scope, ScopeKind,
-    UrlParams, Utf8Bytes, WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name,
-    validate_group_name,
+    Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame,
+    ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
+    InMemoryChannelLayer, InMemoryConfig, Inbound, JsonWebsocketConsumer, LayerError, Message,
+    Outbound, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes, WebsocketApp,
+    WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
 };
 #[doc(inline)]
 pub use aqueduct_routing::views;
