@@ -101,6 +101,10 @@ struct ServerDoctests;
 #[doc = include_str!("../../../docs/topics/views.md")]
 struct ViewsDoctests;
 
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/deployment.md")]
+struct DeploymentDoctests;
+
 /// What nearly every aqueduct application needs: `use aqueduct::prelude::*;`.
 pub mod prelude {
     #[doc(no_inline)]
