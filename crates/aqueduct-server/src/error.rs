@@ -3,6 +3,19 @@
 use std::path::PathBuf;
 
 /// TLS could not be set up from the files given.
+///
+/// Each message names the file and says what it should hold.
+///
+/// ```
+/// use aqueduct_server::TlsError;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let server = aqueduct_server::Server::bind("127.0.0.1:0").await.unwrap();
+/// let err = server.tls_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem").unwrap_err();
+/// assert!(matches!(err, TlsError::Pem { .. }));
+/// assert!(err.to_string().contains("/nonexistent/cert.pem"));
+/// # });
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TlsError {

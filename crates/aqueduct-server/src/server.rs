@@ -92,6 +92,24 @@ impl Server {
     ///
     /// A config with no ALPN protocols is given `h2` and `http/1.1`, so
     /// clients that speak HTTP/2 get it; one that lists its own keeps them.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use aqueduct_server::{Server, rustls};
+    ///
+    /// # async fn run(
+    /// #     app: aqueduct_routing::ProtocolTypeRouter,
+    /// #     resolver: Arc<dyn rustls::server::ResolvesServerCert>,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let provider = Arc::new(rustls::crypto::ring::default_provider());
+    /// let config = rustls::ServerConfig::builder_with_provider(provider)
+    ///     .with_safe_default_protocol_versions()?
+    ///     .with_no_client_auth()
+    ///     .with_cert_resolver(resolver);
+    /// Server::bind("0.0.0.0:443").await?.tls(config).serve(app).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn tls(mut self, config: rustls::ServerConfig) -> Self {
         self.tls = Some(TlsAcceptor::from(Arc::new(tls::with_alpn(config))));
         self

@@ -96,3 +96,80 @@ impl AsyncWrite for Stream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http::{Request, Response, StatusCode};
+    use hyper::body::Incoming;
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, BufStream};
+    use tokio::net::TcpListener;
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    const UPGRADE: &[u8] =
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: test\r\n\r\nearly";
+
+    /// Serves one upgrade on `io` with hyper, and reports the `Stream` the
+    /// driver makes of it, with the bytes the client sent right after.
+    async fn upgrade_over<I>(io: I) -> (Stream, Vec<u8>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let tx = std::sync::Mutex::new(Some(tx));
+        let service = service_fn(move |mut request: Request<Incoming>| {
+            let upgrade = hyper::upgrade::on(&mut request);
+            let tx = tx.lock().unwrap().take();
+            tokio::spawn(async move {
+                let (mut stream, read) = Stream::new(upgrade.await.unwrap());
+                let mut early = read.to_vec();
+                let mut rest = [0; 5];
+                let n = 5 - early.len();
+                stream.read_exact(&mut rest[..n]).await.unwrap();
+                early.extend_from_slice(&rest[..n]);
+                let _ = tx.unwrap().send((stream, early));
+            });
+            let mut response = Response::new(http_body_util::Empty::<bytes::Bytes>::new());
+            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+            async { Ok::<_, Infallible>(response) }
+        });
+        tokio::spawn(
+            http1::Builder::new()
+                .serve_connection(TokioIo::new(io), service)
+                .with_upgrades(),
+        );
+        rx.await.unwrap()
+    }
+
+    async fn client(listener: &TcpListener) -> TcpStream {
+        let addr = listener.local_addr().unwrap();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(UPGRADE).await.unwrap();
+        client
+    }
+
+    #[tokio::test]
+    async fn a_tcp_stream_served_as_it_is_is_read_directly() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = client(&listener).await;
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (stream, early) = upgrade_over(tcp).await;
+        assert!(matches!(stream, Stream::Tcp(_)), "the fast path was lost");
+        assert_eq!(early, b"early");
+    }
+
+    #[tokio::test]
+    async fn any_other_io_works_through_upgraded() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = client(&listener).await;
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (stream, early) = upgrade_over(BufStream::new(tcp)).await;
+        assert!(matches!(stream, Stream::Upgraded(_)));
+        assert_eq!(early, b"early");
+    }
+}
