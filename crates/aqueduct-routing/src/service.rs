@@ -13,8 +13,10 @@ use std::task::{Context, Poll};
 use aqueduct_core::{Body, BoxError, WebsocketApp};
 use aqueduct_websocket::{Driver, is_websocket_request};
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{Request, Response, StatusCode};
 use tower::Service;
+
+use crate::views::status_response;
 
 /// The future every router's `Service::call` returns.
 pub type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
@@ -36,15 +38,47 @@ where
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     if is_websocket_request(&request) {
-        let app = app();
-        // The host's server knows the client's address; a tower service
-        // is not told it, so the scope's `client` stays empty here.
-        let answer = driver.handshake(request, None, None, move |scope, io| async move {
-            app.call(scope, io).await;
-        });
-        return Box::pin(async move { Ok(answer.await) });
+        return handshake(driver, request, app());
     }
+    answer_http(request, http)
+}
+
+/// As [`serve`], for a router that has no driver of its own (a
+/// `UrlRouter`, `Views` or a `View` mounted directly). Each handshake gets
+/// a driver of its own, with the default limits, that nothing shuts down
+/// but the client or the application; plain requests cost nothing extra.
+pub(crate) fn serve_detached<B, A, W, H, F>(request: Request<B>, app: A, http: H) -> ServiceFuture
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    A: FnOnce() -> W,
+    W: WebsocketApp,
+    H: FnOnce(Request<Body>) -> F,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    if is_websocket_request(&request) {
+        return handshake(&Driver::default(), request, app());
+    }
+    answer_http(request, http)
+}
+
+fn answer_http<B, H, F>(request: Request<B>, http: H) -> ServiceFuture
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    H: FnOnce(Request<Body>) -> F,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
     let answer = http(request.map(Body::new));
+    Box::pin(async move { Ok(answer.await) })
+}
+
+fn handshake<B, W: WebsocketApp>(driver: &Driver, request: Request<B>, app: W) -> ServiceFuture {
+    // The host's server knows the client's address; a tower service is
+    // not told it, so the scope's `client` stays empty here.
+    let answer = driver.handshake(request, None, None, move |scope, io| async move {
+        app.call(scope, io).await;
+    });
     Box::pin(async move { Ok(answer.await) })
 }
 
@@ -83,7 +117,10 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
-        let mut router = crate::ProtocolTypeRouter::from(self.clone());
-        Service::call(&mut router, request)
+        serve_detached(
+            request,
+            || self.clone(),
+            |_| async { status_response(StatusCode::NOT_FOUND) },
+        )
     }
 }

@@ -5,17 +5,17 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use aqueduct_core::{AppFuture, BoxError, Param, Scope, WebsocketApp, WebsocketIo};
+use aqueduct_core::{AppFuture, Body, BoxError, Param, Scope, WebsocketApp, WebsocketIo};
 use bytes::Bytes;
-use http::{Request, Uri};
+use http::{Request, StatusCode, Uri};
 use percent_encoding::percent_decode_str;
 use tower::Service;
 
-use super::response::ViewResponse;
+use super::response::{ViewResponse, status_response};
 use super::view::View;
 use crate::app::deny_not_found;
 use crate::error::PatternError;
-use crate::service::ServiceFuture;
+use crate::service::{ServiceFuture, serve_detached};
 use crate::url::pattern::Pattern;
 use crate::url::shape::Shape;
 use crate::url::strip_slash;
@@ -204,8 +204,20 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
-        let mut router = crate::ProtocolTypeRouter::from(self.clone());
-        Service::call(&mut router, request)
+        let views = self.clone();
+        let http = move |request: Request<Body>| {
+            let found = views.find_http(request.uri());
+            async move {
+                match found {
+                    Some((view, params)) => view.serve_http(request, params, None).await,
+                    None => {
+                        tracing::debug!(path = %request.uri().path(), "no view matches the path; answering 404");
+                        status_response(StatusCode::NOT_FOUND)
+                    }
+                }
+            }
+        };
+        serve_detached(request, || self.clone(), http)
     }
 }
 

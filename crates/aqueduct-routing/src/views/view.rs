@@ -18,7 +18,7 @@ use super::request::ViewRequest;
 use super::response::{IntoViewResponse, ViewResponse};
 use super::run;
 use super::websocket::DEFAULT_MAX_BUFFERED_MESSAGES;
-use crate::service::ServiceFuture;
+use crate::service::{ServiceFuture, serve_detached};
 
 /// The future a view's handler returns once boxed.
 pub(crate) type ViewFuture = Pin<Box<dyn Future<Output = ViewResponse> + Send>>;
@@ -196,14 +196,9 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
-        if aqueduct_websocket::is_websocket_request(&request) {
-            let mut router = crate::ProtocolTypeRouter::new().websocket(self.clone());
-            return Service::call(&mut router, request);
-        }
-        let answer = self
-            .clone()
-            .serve_http(request.map(Body::new), Vec::new(), None);
-        Box::pin(async move { Ok(answer.await) })
+        let view = self.clone();
+        let http = move |request| view.serve_http(request, Vec::new(), None);
+        serve_detached(request, || self.clone(), http)
     }
 }
 
