@@ -23,8 +23,13 @@ pub type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infa
 
 /// Answers `request`: a WebSocket handshake runs the application `app`
 /// makes through `driver`; `http` answers anything else.
+///
+/// A router with no driver of its own (a `UrlRouter`, `Views` or a `View`
+/// mounted directly) passes `None`: each handshake then gets a driver of
+/// its own, with the default limits, that nothing shuts down but the
+/// client or the application, and plain requests cost nothing extra.
 pub(crate) fn serve<B, A, W, H, F>(
-    driver: &Driver,
+    driver: Option<&Driver>,
     request: Request<B>,
     app: A,
     http: H,
@@ -37,48 +42,18 @@ where
     H: FnOnce(Request<Body>) -> F,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
-    if is_websocket_request(&request) {
-        return handshake(driver, request, app());
+    if !is_websocket_request(&request) {
+        let answer = http(request.map(Body::new));
+        return Box::pin(async move { Ok(answer.await) });
     }
-    answer_http(request, http)
-}
-
-/// As [`serve`], for a router that has no driver of its own (a
-/// `UrlRouter`, `Views` or a `View` mounted directly). Each handshake gets
-/// a driver of its own, with the default limits, that nothing shuts down
-/// but the client or the application; plain requests cost nothing extra.
-pub(crate) fn serve_detached<B, A, W, H, F>(request: Request<B>, app: A, http: H) -> ServiceFuture
-where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-    A: FnOnce() -> W,
-    W: WebsocketApp,
-    H: FnOnce(Request<Body>) -> F,
-    F: Future<Output = Response<Body>> + Send + 'static,
-{
-    if is_websocket_request(&request) {
-        return handshake(&Driver::default(), request, app());
-    }
-    answer_http(request, http)
-}
-
-fn answer_http<B, H, F>(request: Request<B>, http: H) -> ServiceFuture
-where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-    H: FnOnce(Request<Body>) -> F,
-    F: Future<Output = Response<Body>> + Send + 'static,
-{
-    let answer = http(request.map(Body::new));
-    Box::pin(async move { Ok(answer.await) })
-}
-
-fn handshake<B, W: WebsocketApp>(driver: &Driver, request: Request<B>, app: W) -> ServiceFuture {
+    let app = app();
+    let run = move |scope, io| async move { app.call(scope, io).await };
     // The host's server knows the client's address; a tower service is
     // not told it, so the scope's `client` stays empty here.
-    let answer = driver.handshake(request, None, None, move |scope, io| async move {
-        app.call(scope, io).await;
-    });
+    let answer = match driver {
+        Some(driver) => driver.handshake(request, None, None, run),
+        None => Driver::default().handshake(request, None, None, run),
+    };
     Box::pin(async move { Ok(answer.await) })
 }
 
@@ -117,7 +92,8 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
-        serve_detached(
+        serve(
+            None,
             request,
             || self.clone(),
             |_| async { status_response(StatusCode::NOT_FOUND) },

@@ -329,7 +329,7 @@ where
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
         crate::service::serve(
-            &self.driver,
+            Some(&self.driver),
             request,
             || self.clone(),
             |request| self.call_http(request),

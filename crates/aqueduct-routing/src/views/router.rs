@@ -15,7 +15,7 @@ use super::response::{ViewResponse, status_response};
 use super::view::View;
 use crate::app::deny_not_found;
 use crate::error::PatternError;
-use crate::service::{ServiceFuture, serve_detached};
+use crate::service::{ServiceFuture, serve};
 use crate::url::pattern::Pattern;
 use crate::url::shape::Shape;
 use crate::url::strip_slash;
@@ -217,7 +217,7 @@ where
                 }
             }
         };
-        serve_detached(request, || self.clone(), http)
+        serve(None, request, || self.clone(), http)
     }
 }
 

@@ -18,7 +18,7 @@ use super::request::ViewRequest;
 use super::response::{IntoViewResponse, ViewResponse};
 use super::run;
 use super::websocket::DEFAULT_MAX_BUFFERED_MESSAGES;
-use crate::service::{ServiceFuture, serve_detached};
+use crate::service::{ServiceFuture, serve};
 
 /// The future a view's handler returns once boxed.
 pub(crate) type ViewFuture = Pin<Box<dyn Future<Output = ViewResponse> + Send>>;
@@ -198,7 +198,7 @@ where
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
         let view = self.clone();
         let http = move |request| view.serve_http(request, Vec::new(), None);
-        serve_detached(request, || self.clone(), http)
+        serve(None, request, || self.clone(), http)
     }
 }
 
