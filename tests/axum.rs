@@ -6,9 +6,14 @@ use std::net::SocketAddr;
 
 use aqueduct::prelude::*;
 use aqueduct::views::{Views, accept_websocket, require_websocket};
-use aqueduct_tests::{connect, connect_refused, http_get, recv_json, recv_text, send_text};
+use aqueduct_tests::{
+    WAIT, connect, connect_http2, connect_refused, http_get, http2_handshake, recv_json, recv_text,
+    send_text,
+};
 use axum::routing::get;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// Serves `router` with `axum::serve` on an ephemeral port.
 async fn serve(router: axum::Router) -> SocketAddr {
@@ -92,4 +97,38 @@ async fn views_answer_http_and_websocket_under_axum() {
             assert_eq!(recv_text(&mut client).await, "ping", "{how} {path}");
         }
     }
+}
+
+#[tokio::test]
+async fn under_axum_a_websocket_can_be_an_http2_stream() {
+    let chat = ProtocolTypeRouter::from(chat()).channel_layer(InMemoryChannelLayer::new());
+    let addr = serve(home().route_service("/ws/chat/{room_name}/", chat)).await;
+    // HTTP/2 with prior knowledge: axum's server speaks it on plain TCP.
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut h2 = http2_handshake(tcp).await;
+    let uri = format!("http://{addr}/ws/chat/lobby/");
+    let mut over_h2 = connect_http2(&mut h2, &uri).await;
+    let mut over_h1 = connect(&format!("ws://{addr}/ws/chat/lobby/")).await;
+
+    over_h2
+        .send(WsMessage::text(r#"{"message":"from a stream"}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        recv_json(&mut over_h1).await,
+        json!({"message": "from a stream"})
+    );
+    send_text(&mut over_h1, r#"{"message":"from http/1.1"}"#).await;
+    let mut heard = Vec::new();
+    while heard.len() < 2 {
+        let frame = tokio::time::timeout(WAIT, over_h2.next()).await.unwrap();
+        heard.push(frame.unwrap().unwrap().into_text().unwrap().to_string());
+    }
+    assert_eq!(
+        heard,
+        [
+            r#"{"message":"from a stream"}"#,
+            r#"{"message":"from http/1.1"}"#
+        ]
+    );
 }

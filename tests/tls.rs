@@ -2,19 +2,18 @@
 //! over HTTP/1.1, `https://` over HTTP/2 chosen by ALPN, and WebSockets
 //! over HTTP/2 streams (RFC 8441 extended CONNECT) with hyper as the client.
 
-use std::time::Duration;
-
-use aqueduct_tests::{Reports, ScopeRecorder, TestCert, TestServer, WAIT, recv_json, send_text};
+use aqueduct_tests::{
+    Reports, ScopeRecorder, TestCert, TestServer, WAIT, connect_http2, http2_handshake, recv_json,
+    send_text,
+};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http::{Method, Request, StatusCode, Version};
+use http::{Request, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http2;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use serde_json::json;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::Role;
 
 /// The chat over TLS, and what each WebSocket's scope said of its
 /// HTTP version and scheme.
@@ -35,11 +34,7 @@ async fn chat_over_tls(cert: &TestCert) -> (TestServer, Reports<(Version, String
 async fn http2_client(cert: &TestCert, server: &TestServer) -> http2::SendRequest<Empty<Bytes>> {
     let tls = cert.connect(server.addr(), &[b"h2"]).await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let (send, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-        .await
-        .expect("HTTP/2 handshake");
-    tokio::spawn(connection);
-    send
+    http2_handshake(tls).await
 }
 
 #[tokio::test]
@@ -99,37 +94,7 @@ async fn a_websocket_over_an_http2_stream_chats_with_one_over_http1() {
     let mut h2 = http2_client(&cert, &server).await;
 
     // RFC 8441: CONNECT with `:protocol = websocket`, answered 200.
-    let connect = || {
-        let mut request = Request::builder()
-            .method(Method::CONNECT)
-            .uri("https://localhost/ws/chat/lobby/")
-            .header("sec-websocket-version", "13")
-            .body(Empty::<Bytes>::new())
-            .unwrap();
-        request
-            .extensions_mut()
-            .insert(hyper::ext::Protocol::from_static("websocket"));
-        request
-    };
-    // The client may only send an extended CONNECT once the server's
-    // SETTINGS allowed it; the first request can race them.
-    let mut response = None;
-    for _ in 0..50 {
-        match h2.send_request(connect()).await {
-            Ok(answer) => {
-                response = Some(answer);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
-    let mut response = response.expect("the server never allowed extended CONNECT");
-    assert_eq!(response.status(), StatusCode::OK);
-    let upgraded = hyper::upgrade::on(&mut response)
-        .await
-        .expect("HTTP/2 upgrade");
-    let mut over_h2 =
-        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Client, None).await;
+    let mut over_h2 = connect_http2(&mut h2, "https://localhost/ws/chat/lobby/").await;
 
     assert_eq!(scopes.next().await, (Version::HTTP_2, "wss".to_owned()));
     let url = format!("wss://localhost:{}/ws/chat/lobby/", server.addr().port());

@@ -3,8 +3,10 @@
 
 #![allow(missing_docs)]
 
+mod http2;
 mod tls;
 
+pub use http2::{Http2Client, connect_http2, http2_handshake};
 pub use tls::TestCert;
 
 use std::net::SocketAddr;
