@@ -57,6 +57,49 @@ where
     Box::pin(async move { Ok(answer.await) })
 }
 
+/// Serves the router in a host such as axum: WebSocket handshakes are
+/// upgraded and run on the websocket arm (or a view), other requests go
+/// to [`call_http`](crate::ProtocolTypeRouter::call_http). Never fails.
+///
+/// ```
+/// use aqueduct_core::{InMemoryChannelLayer, WebsocketConsumer};
+/// use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
+///
+/// #[derive(Default)]
+/// struct ChatConsumer;
+/// impl WebsocketConsumer for ChatConsumer {}
+///
+/// let chat = ProtocolTypeRouter::new()
+///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
+///     .channel_layer(InMemoryChannelLayer::new());
+/// let app: axum::Router = axum::Router::new()
+///     .route("/", axum::routing::get(|| async { "home" }))
+///     .route_service("/ws/chat/{room_name}/", chat);
+/// # let _ = app;
+/// ```
+impl<B> Service<Request<B>> for crate::ProtocolTypeRouter
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = ServiceFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> ServiceFuture {
+        serve(
+            Some(self.driver()),
+            request,
+            || self.clone(),
+            |request| self.call_http(request),
+        )
+    }
+}
+
 /// Serves the router on its own in a host such as axum: WebSocket
 /// handshakes are upgraded and routed by path; any other request gets
 /// `404 Not Found`.
