@@ -1,11 +1,12 @@
 //! The chat example in a real headless Chromium: pages in one room hear
 //! each other, another room hears nothing, and a page whose socket is cut
-//! reconnects and keeps chatting.
+//! reconnects and keeps chatting; and the same chat over `https://` and
+//! `wss://`, with Chromium trusting the certificate the test made.
 
 use std::path::Path;
 use std::time::Duration;
 
-use aqueduct_tests::{TestServer, service_available};
+use aqueduct_tests::{ScopeRecorder, TestCert, TestServer, service_available};
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::page::Page;
 use futures_util::StreamExt;
@@ -26,10 +27,64 @@ async fn pages_chat_within_a_room_and_survive_a_cut() {
     finished.expect("the browser scenario did not finish in 120 s");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_chat_over_tls_with_the_test_certificate() {
+    if !service_available("Chromium (/usr/bin/chromium)", Path::new(CHROMIUM).exists()) {
+        return;
+    }
+    let profile =
+        std::env::temp_dir().join(format!("aqueduct-chromium-tls-{}", std::process::id()));
+    let finished = tokio::time::timeout(Duration::from_secs(120), chat_over_tls(&profile)).await;
+    let _ = std::fs::remove_dir_all(&profile);
+    finished.expect("the browser scenario did not finish in 120 s");
+}
+
+async fn chat_over_tls(profile: &Path) {
+    let cert = TestCert::new();
+    let chat = example_chat::app();
+    let (recorder, mut scopes) = ScopeRecorder::new(chat.clone());
+    let (cert_path, key_path) = (cert.cert_path(), cert.key_path());
+    let server = TestServer::start_with(chat.websocket(recorder), move |server| {
+        server.tls_pem_files(cert_path, key_path).unwrap()
+    })
+    .await;
+    let trust = format!(
+        "ignore-certificate-errors-spki-list={}",
+        cert.spki_sha256_base64()
+    );
+    let (mut browser, driver) = launch(profile, &[&trust]).await;
+    let room = format!("https://localhost:{}/chat/lobby/", server.addr().port());
+
+    let one = open_room(&browser, &room).await;
+    let two = open_room(&browser, &room).await;
+    // ALPN gave the page HTTP/2.
+    let protocol: String = one
+        .evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert_eq!(protocol, "h2");
+    // Chromium saw the server allow extended CONNECT in its SETTINGS, and
+    // opened each WebSocket as a stream of that HTTP/2 connection (RFC 8441).
+    for _ in 0..2 {
+        let seen = scopes.next().await;
+        assert_eq!(seen, (http::Version::HTTP_2, "wss".to_owned()));
+    }
+    say(&one, "hello over TLS").await;
+    wait_for_line(&two, "hello over TLS").await;
+    wait_for_line(&one, "hello over TLS").await;
+
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    driver.abort();
+    server.shutdown().await;
+}
+
 async fn chat_in_the_browser(profile: &Path) {
     let server = TestServer::start(example_chat::app()).await;
     let addr = server.addr();
-    let (mut browser, driver) = launch(profile).await;
+    let (mut browser, driver) = launch(profile, &[]).await;
 
     // The index page sends a visitor to the room they name.
     let index = browser.new_page(server.http("/chat/")).await.unwrap();
@@ -94,7 +149,7 @@ async fn chat_in_the_browser(profile: &Path) {
     server.shutdown().await;
 }
 
-async fn launch(profile: &Path) -> (Browser, tokio::task::JoinHandle<()>) {
+async fn launch(profile: &Path, extra: &[&str]) -> (Browser, tokio::task::JoinHandle<()>) {
     let config = BrowserConfig::builder()
         .chrome_executable(CHROMIUM)
         .user_data_dir(profile)
@@ -109,6 +164,7 @@ async fn launch(profile: &Path) -> (Browser, tokio::task::JoinHandle<()>) {
             "disable-component-update",
             "disable-sync",
         ])
+        .args(extra.iter().copied())
         .launch_timeout(PATIENCE)
         .build()
         .expect("browser config");

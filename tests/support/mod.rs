@@ -3,6 +3,12 @@
 
 #![allow(missing_docs)]
 
+mod http2;
+mod tls;
+
+pub use http2::{Http2Client, connect_http2, http2_handshake};
+pub use tls::TestCert;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -230,9 +236,48 @@ impl<T: std::fmt::Debug> Reports<T> {
 
 /// Sends a plain HTTP/1.1 GET over a raw socket; returns the status and body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let reply = http_request(addr, "GET", path, None).await;
+    (reply.status, reply.body)
+}
+
+/// An HTTP/1.1 response as read off a raw socket.
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    /// The status line and headers, as sent.
+    pub head: String,
+    pub body: String,
+}
+
+impl HttpReply {
+    /// The value of header `name`, matched without regard to case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// Sends `method path` over a raw socket, with `json` as a JSON body if
+/// given, and reads the whole response.
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    json: Option<&str>,
+) -> HttpReply {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(json) = json {
+        request += &format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+            json.len()
+        );
+    } else {
+        request += "\r\n";
+    }
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     tokio::time::timeout(WAIT, stream.read_to_end(&mut response))
@@ -245,11 +290,12 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    HttpReply {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
 }
 
 /// An example binary running as its own process.
@@ -309,5 +355,38 @@ impl Drop for ExampleProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Middleware that reports the HTTP version and scheme of every WebSocket
+/// scope it sees, then hands the connection on untouched.
+pub struct ScopeRecorder<A> {
+    inner: A,
+    seen: mpsc::UnboundedSender<(http::Version, String)>,
+}
+
+impl<A> ScopeRecorder<A> {
+    pub fn new(inner: A) -> (Self, Reports<(http::Version, String)>) {
+        let (seen, reports) = reports();
+        (Self { inner, seen }, reports)
+    }
+}
+
+impl<A: aqueduct::WebsocketApp> aqueduct::WebsocketApp for ScopeRecorder<A> {
+    fn call(
+        &self,
+        scope: aqueduct::Scope,
+        io: Box<dyn aqueduct::WebsocketIo>,
+    ) -> aqueduct::AppFuture<'_> {
+        let _ = self
+            .seen
+            .send((scope.http_version(), scope.scheme().to_owned()));
+        self.inner.call(scope, io)
+    }
+}
+
+impl<A> std::fmt::Debug for ScopeRecorder<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopeRecorder").finish_non_exhaustive()
     }
 }

@@ -4,8 +4,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 use crate::conversation::WebsocketIo;
 use crate::scope::Scope;
 
@@ -16,35 +14,43 @@ use crate::scope::Scope;
 /// all applications, and wrap one another. Most users never implement this
 /// trait; they implement [`WebsocketConsumer`](crate::WebsocketConsumer).
 ///
+/// `call` reads like tower's `Service::call`: it returns a named future,
+/// [`AppFuture`], so implementing it takes no macro and no lifetimes
+/// beyond the `'_` of `&self`. Middleware that only inspects the scope
+/// returns the inner application's future as it is; one that must wait
+/// on the conversation itself wraps an `async` block in `Box::pin`.
+///
 /// ```
-/// use aqueduct_core::{Deny, Inbound, Outbound, Scope, WebsocketApp, WebsocketIo};
-/// use async_trait::async_trait;
+/// use aqueduct_core::{AppFuture, Deny, Inbound, Outbound, Scope, WebsocketApp, WebsocketIo};
 ///
 /// /// Refuses every connection that has no `token` in its query string.
 /// struct RequireToken<A>(A);
 ///
-/// #[async_trait]
 /// impl<A: WebsocketApp> WebsocketApp for RequireToken<A> {
-///     async fn call(&self, scope: Scope, mut io: Box<dyn WebsocketIo>) {
+///     fn call(&self, scope: Scope, mut io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
 ///         if scope.query_string().contains("token=") {
-///             return self.0.call(scope, io).await;
+///             // No await: the inner app's future is the connection's task.
+///             return self.0.call(scope, io);
 ///         }
-///         if io.recv().await == Inbound::Connect {
-///             let _ = io.send(Outbound::Deny(Deny::new(http::StatusCode::UNAUTHORIZED))).await;
-///         }
+///         Box::pin(async move {
+///             if io.recv().await == Inbound::Connect {
+///                 let deny = Deny::new(http::StatusCode::UNAUTHORIZED);
+///                 let _ = io.send(Outbound::Deny(deny)).await;
+///             }
+///         })
 ///     }
 /// }
 /// ```
-#[async_trait]
 pub trait WebsocketApp: Send + Sync + 'static {
     /// Runs one connection to its end.
-    async fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>);
+    fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_>;
 }
 
 /// A shared, type-erased WebSocket application.
 pub type BoxWebsocketApp = Arc<dyn WebsocketApp>;
 
-/// The future [`WebsocketApp::call`] returns once `async_trait` has boxed it.
+/// The future [`WebsocketApp::call`] returns: boxed, `Send`, and borrowing
+/// the application for as long as the connection runs.
 ///
 /// An application that only picks another one (a router, a middleware that
 /// edits the scope) can implement `call` as a plain `fn` returning the inner
@@ -54,15 +60,7 @@ pub type BoxWebsocketApp = Arc<dyn WebsocketApp>;
 pub type AppFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 impl WebsocketApp for Arc<dyn WebsocketApp> {
-    fn call<'life0, 'async_trait>(
-        &'life0 self,
-        scope: Scope,
-        io: Box<dyn WebsocketIo>,
-    ) -> AppFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
+    fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
         (**self).call(scope, io)
     }
 }

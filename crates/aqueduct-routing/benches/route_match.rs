@@ -13,8 +13,8 @@ use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 
 use aqueduct_core::{
-    CloseCode, ConnectionClosed, Deny, Inbound, Outbound, Scope, ScopeKind, WebsocketApp,
-    WebsocketIo,
+    AppFuture, CloseCode, ConnectionClosed, Deny, Inbound, Outbound, Scope, ScopeKind,
+    WebsocketApp, WebsocketIo,
 };
 use aqueduct_routing::UrlRouter;
 use async_trait::async_trait;
@@ -51,12 +51,13 @@ impl WebsocketIo for BenchIo {
 /// An application that refuses every handshake with 403.
 struct DenyApp;
 
-#[async_trait]
 impl WebsocketApp for DenyApp {
-    async fn call(&self, _scope: Scope, mut io: Box<dyn WebsocketIo>) {
-        if io.recv().await == Inbound::Connect {
-            let _ = io.send(Outbound::Deny(Deny::default())).await;
-        }
+    fn call(&self, _scope: Scope, mut io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
+        Box::pin(async move {
+            if io.recv().await == Inbound::Connect {
+                let _ = io.send(Outbound::Deny(Deny::default())).await;
+            }
+        })
     }
 }
 

@@ -9,11 +9,15 @@
 //! - [`views`]: dwebsocket-style views, one async function answering HTTP
 //!   and WebSocket at the same path, routed by [`Views`].
 //!
-//! None of them opens a socket: the server and the test communicator drive them.
+//! None of them opens a socket. aqueduct's server and the test
+//! communicator drive them; each is also a tower `Service` that another
+//! host (an axum `Router`) mounts, handing WebSocket handshakes to the
+//! `aqueduct-websocket` driver.
 
 mod app;
 mod error;
 mod protocol;
+mod service;
 mod url;
 pub mod views;
 
@@ -21,5 +25,6 @@ pub mod views;
 mod test_support;
 
 pub use protocol::ProtocolTypeRouter;
+pub use service::ServiceFuture;
 pub use url::UrlRouter;
 pub use views::Views;

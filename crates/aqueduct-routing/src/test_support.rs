@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
 use aqueduct_core::{
-    Accept, CloseCode, ConnectionClosed, Inbound, Outbound, Scope, ScopeKind, WebsocketApp,
-    WebsocketIo,
+    Accept, AppFuture, CloseCode, ConnectionClosed, Inbound, Outbound, Scope, ScopeKind,
+    WebsocketApp, WebsocketIo,
 };
 use async_trait::async_trait;
 use http::StatusCode;
@@ -81,13 +81,14 @@ pub(crate) struct Probe {
     log: Arc<Mutex<Vec<(&'static str, Scope)>>>,
 }
 
-#[async_trait]
 impl WebsocketApp for Probe {
-    async fn call(&self, scope: Scope, mut io: Box<dyn WebsocketIo>) {
-        self.log.lock().unwrap().push((self.name, scope));
-        if io.recv().await == Inbound::Connect {
-            let _ = io.send(Outbound::Accept(Accept::new())).await;
-        }
+    fn call(&self, scope: Scope, mut io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
+        Box::pin(async move {
+            self.log.lock().unwrap().push((self.name, scope));
+            if io.recv().await == Inbound::Connect {
+                let _ = io.send(Outbound::Accept(Accept::new())).await;
+            }
+        })
     }
 }
 

@@ -1,146 +1,172 @@
-//! One TCP connection: HTTP/1.1 requests, and the WebSocket handshake.
+//! One connection: HTTP/1.1 or HTTP/2 requests, and WebSocket handshakes.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use aqueduct_core::{Body, Scope, ScopeKind, WebsocketApp};
+use aqueduct_core::{Body, WebsocketApp};
 use aqueduct_routing::ProtocolTypeRouter;
-use http::{Request, Response, StatusCode};
+use aqueduct_websocket::{Driver, is_websocket_request};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Request, Response, Uri, header};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio_util::task::TaskTracker;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::Instrument;
-
-use crate::config::Config;
-use crate::shutdown::Shutdown;
-use crate::websocket::{ServerIo, switching_protocols};
 
 /// What every connection of one server shares.
 pub(crate) struct Shared {
     pub(crate) app: ProtocolTypeRouter,
-    pub(crate) config: Arc<Config>,
-    pub(crate) tracker: TaskTracker,
-    pub(crate) shutdown: Shutdown,
+    pub(crate) driver: Driver,
 }
 
-/// Serves HTTP/1.1 on `stream` until the client leaves, the connection is
-/// upgraded to a WebSocket, or the server shuts down.
-pub(crate) async fn serve_connection(stream: TcpStream, client: SocketAddr, shared: Arc<Shared>) {
-    // Small messages are the norm; Nagle's algorithm would hold each one back.
-    let _ = stream.set_nodelay(true);
-    let server = stream.local_addr().ok();
-    let shutdown = shared.shutdown.clone();
-    let header_timeout = shared.config.handshake_timeout;
+/// The addresses of one connection, and whether it came over TLS.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Addrs {
+    pub(crate) client: SocketAddr,
+    pub(crate) server: Option<SocketAddr>,
+    pub(crate) tls: bool,
+}
+
+/// Which HTTP the connection speaks: HTTP/2 only when TLS's ALPN chose it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// Serves `io` until the client leaves, every request on it is done
+/// (an HTTP/1.1 connection that upgraded to a WebSocket is done), or the
+/// server shuts down.
+pub(crate) async fn serve_connection<I>(
+    io: I,
+    protocol: Protocol,
+    addrs: Addrs,
+    shared: Arc<Shared>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let driver = shared.driver.clone();
+    let header_timeout = driver.limits().get_handshake_timeout();
     let service = service_fn(move |request| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(request, shared, client, server).await) }
+        async move { Ok::<_, Infallible>(handle(request, shared, addrs).await) }
     });
-    let connection = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
-    tokio::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = shutdown.wait() => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    // A TCP stream goes to hyper as it is, never wrapped: the WebSocket
+    // driver takes it back out of the upgrade and reads it directly.
+    let io = TokioIo::new(io);
+    let result = match protocol {
+        Protocol::Http1 => {
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(io, service)
+                .with_upgrades();
+            until_shutdown(connection, &driver, |c| c.graceful_shutdown()).await
+        }
+        Protocol::Http2 => {
+            let connection = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                // RFC 8441: WebSockets over HTTP/2 streams, by extended CONNECT.
+                .enable_connect_protocol()
+                .serve_connection(io, service);
+            until_shutdown(connection, &driver, |c| c.graceful_shutdown()).await
         }
     };
     if let Err(err) = result {
-        tracing::debug!(%client, error = %err, "http connection ended with an error");
+        tracing::debug!(client = %addrs.client, error = %err, "http connection ended with an error");
+    }
+}
+
+/// Runs `connection`, asking it to finish gracefully once shutdown begins.
+async fn until_shutdown<C>(
+    connection: C,
+    driver: &Driver,
+    graceful: impl FnOnce(Pin<&mut C>),
+) -> Result<(), hyper::Error>
+where
+    C: Future<Output = Result<(), hyper::Error>>,
+{
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => result,
+        () = driver.shutdown_started() => {
+            graceful(connection.as_mut());
+            connection.await
+        }
     }
 }
 
 async fn handle(
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
     shared: Arc<Shared>,
-    client: SocketAddr,
-    server: Option<SocketAddr>,
+    addrs: Addrs,
 ) -> Response<Body> {
-    if hyper_tungstenite::is_upgrade_request(&request) {
-        return handshake(request, shared, client, server).await;
+    if addrs.tls {
+        mark_https(&mut request);
     }
-    let span = tracing::debug_span!("http", method = %request.method(), path = %request.uri().path(), %client);
+    if is_websocket_request(&request) {
+        let driver = shared.driver.clone();
+        let run = move |scope, io| async move { shared.app.call(scope, io).await };
+        return driver
+            .handshake(request, Some(addrs.client), addrs.server, run)
+            .await;
+    }
+    let span = tracing::debug_span!(
+        "http",
+        method = %request.method(),
+        path = %request.uri().path(),
+        client = %addrs.client,
+    );
     let request = request.map(Body::new);
     shared.app.call_http(request).instrument(span).await
 }
 
-/// Starts the application for a WebSocket handshake and answers with
-/// whatever its `connect` decides: `101`, or a refusal.
-async fn handshake(
-    mut request: Request<Incoming>,
-    shared: Arc<Shared>,
-    client: SocketAddr,
-    server: Option<SocketAddr>,
-) -> Response<Body> {
-    if request.method() != http::Method::GET {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "a WebSocket handshake must be a GET request",
-        );
+/// Gives an HTTP/1.1 request that came over TLS the absolute `https` URI
+/// that an HTTP/2 request has anyway, so that the scope says `https` or
+/// `wss`, and the http arm sees the scheme the client used.
+fn mark_https<B>(request: &mut Request<B>) {
+    if request.uri().scheme().is_some() {
+        return;
     }
-    let switching = match switching_protocols(request.headers()) {
-        Ok(response) => response,
-        Err(err) => {
-            tracing::info!(%client, error = err, "bad websocket handshake");
-            return plain(
-                StatusCode::BAD_REQUEST,
-                &format!("bad WebSocket handshake: {err}"),
-            );
-        }
+    let Some(host) = request.headers().get(header::HOST) else {
+        return;
     };
-    let upgrade = hyper::upgrade::on(&mut request);
-    let (parts, _) = request.into_parts();
-    let scope =
-        Scope::from_request_parts(ScopeKind::Websocket, &parts).with_addrs(Some(client), server);
-    let span = tracing::info_span!(
-        "websocket",
-        path = %scope.path(),
-        %client,
-        channel = tracing::field::Empty,
-    );
-    let (respond, decision) = oneshot::channel();
-    let io = ServerIo::new(
-        switching,
-        respond,
-        upgrade,
-        shared.config.clone(),
-        shared.shutdown.clone(),
-    );
-    // The application's task owns the consumer and, after the upgrade, the
-    // socket: one task per connection from here on.
-    let app = shared.clone();
-    shared
-        .tracker
-        .spawn(async move { app.app.call(scope, Box::new(io)).await }.instrument(span.clone()));
-
-    let timeout = shared.config.handshake_timeout;
-    async move {
-        match tokio::time::timeout(timeout, decision).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(_)) => {
-                tracing::error!("application ended without answering the handshake");
-                plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-            }
-            Err(_) => {
-                tracing::warn!(?timeout, "connect neither accepted nor denied in time");
-                plain(StatusCode::SERVICE_UNAVAILABLE, "the handshake timed out")
-            }
-        }
+    let mut parts = request.uri().clone().into_parts();
+    parts.scheme = Some(Scheme::HTTPS);
+    parts.authority = Authority::try_from(host.as_bytes()).ok();
+    if parts.path_and_query.is_none() {
+        parts.path_and_query = Some(PathAndQuery::from_static("/"));
     }
-    .instrument(span)
-    .await
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
 }
 
-fn plain(status: StatusCode, body: &str) -> Response<Body> {
-    let mut response = Response::new(Body::from(body.to_owned()));
-    *response.status_mut() = status;
-    response
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_over_tls_get_an_https_uri() {
+        #[rustfmt::skip]
+        let table = [
+            ("/chat/?x=1",                   Some("example.com:8443"), "https://example.com:8443/chat/?x=1"),
+            ("/chat/",                       None,                     "/chat/"),
+            ("https://other.example/chat/",  Some("example.com"),      "https://other.example/chat/"),
+        ];
+        for (uri, host, expected) in table {
+            let mut request = Request::get(uri);
+            if let Some(host) = host {
+                request = request.header(header::HOST, host);
+            }
+            let mut request = request.body(()).unwrap();
+            mark_https(&mut request);
+            assert_eq!(request.uri().to_string(), expected);
+        }
+    }
 }

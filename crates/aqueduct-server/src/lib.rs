@@ -1,5 +1,5 @@
-//! The aqueduct server: hyper 1 and hyper-tungstenite driving aqueduct
-//! applications over TCP.
+//! The aqueduct server: hyper 1 serving aqueduct applications over TCP,
+//! plain or with TLS (rustls), HTTP/1.1 or HTTP/2.
 //!
 //! Most users reach it through `aqueduct::serve` and `aqueduct::Server`.
 //! It keeps DESIGN's contract: the `101` goes out only once the consumer's
@@ -7,13 +7,16 @@
 //! socket; bad input gets the close code RFC 6455 gives it; shutdown closes
 //! every socket with 1001 and lets disconnect hooks run.
 
-mod config;
 mod connection;
+mod error;
 mod server;
-mod shutdown;
-mod websocket;
+mod tls;
 
+pub use error::TlsError;
 pub use server::Server;
+
+/// rustls, for [`Server::tls`]'s prepared config.
+pub use rustls;
 
 use std::io;
 

@@ -4,21 +4,24 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::shutdown::Shutdown;
 use aqueduct_routing::ProtocolTypeRouter;
-use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio_util::task::TaskTracker;
+use aqueduct_websocket::{Driver, Limits};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio_rustls::TlsAcceptor;
 
-use crate::config::Config;
-use crate::connection::{Shared, serve_connection};
+use crate::connection::{Addrs, Protocol, Shared, serve_connection};
+use crate::error::TlsError;
+use crate::tls;
 
 type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// An aqueduct server: binds a TCP listener and serves an application on it.
+/// An aqueduct server: binds a TCP listener and serves an application on it,
+/// over plain HTTP/1.1, or over TLS with HTTP/2 and HTTP/1.1 chosen by ALPN.
 ///
 /// Settings start at sane defaults (Daphne's where Daphne has one) and are
 /// changed with builder methods.
@@ -28,18 +31,22 @@ type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
 /// use aqueduct_server::Server;
 ///
-/// # async fn run(app: ProtocolTypeRouter) -> std::io::Result<()> {
-/// Server::bind("127.0.0.1:8000")
+/// # async fn run(app: ProtocolTypeRouter) -> Result<(), Box<dyn std::error::Error>> {
+/// Server::bind("127.0.0.1:8443")
 ///     .await?
 ///     .max_message_size(64 * 1024)
 ///     .ping_interval(Duration::from_secs(30))
+///     .tls_pem_files("cert.pem", "key.pem")?
 ///     .serve(app)
-///     .await
+///     .await?;
+/// # Ok(())
 /// # }
 /// ```
 pub struct Server {
     listener: TcpListener,
-    config: Config,
+    limits: Limits,
+    shutdown_timeout: Duration,
+    tls: Option<TlsAcceptor>,
     signal: Option<Signal>,
 }
 
@@ -49,11 +56,14 @@ impl Server {
         Ok(Self::from_listener(TcpListener::bind(addr).await?))
     }
 
-    /// Serves on a listener that is already bound.
+    /// Serves on a listener that is already bound, such as one with
+    /// `SO_REUSEPORT` set so that several processes share a port.
     pub fn from_listener(listener: TcpListener) -> Self {
         Self {
             listener,
-            config: Config::default(),
+            limits: Limits::default(),
+            shutdown_timeout: Duration::from_secs(10),
+            tls: None,
             signal: None,
         }
     }
@@ -63,69 +73,108 @@ impl Server {
         self.listener.local_addr()
     }
 
+    /// Serves TLS (`https://` and `wss://`) with the certificate chain and
+    /// private key in these PEM files, offering HTTP/2 and HTTP/1.1.
+    ///
+    /// Fails, saying which file and why, when a file cannot be read, holds
+    /// no certificate or key, or the key does not fit the certificate.
+    pub fn tls_pem_files(
+        self,
+        cert_chain: impl AsRef<Path>,
+        private_key: impl AsRef<Path>,
+    ) -> Result<Self, TlsError> {
+        let config = tls::from_pem_files(cert_chain.as_ref(), private_key.as_ref())?;
+        Ok(self.tls(config))
+    }
+
+    /// Serves TLS with a prepared rustls config, for client certificates,
+    /// certificate resolvers or a crypto provider of your choosing.
+    ///
+    /// A config with no ALPN protocols is given `h2` and `http/1.1`, so
+    /// clients that speak HTTP/2 get it; one that lists its own keeps them.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use aqueduct_server::{Server, rustls};
+    ///
+    /// # async fn run(
+    /// #     app: aqueduct_routing::ProtocolTypeRouter,
+    /// #     resolver: Arc<dyn rustls::server::ResolvesServerCert>,
+    /// # ) -> Result<(), Box<dyn std::error::Error>> {
+    /// let provider = Arc::new(rustls::crypto::ring::default_provider());
+    /// let config = rustls::ServerConfig::builder_with_provider(provider)
+    ///     .with_safe_default_protocol_versions()?
+    ///     .with_no_client_auth()
+    ///     .with_cert_resolver(resolver);
+    /// Server::bind("0.0.0.0:443").await?.tls(config).serve(app).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn tls(mut self, config: rustls::ServerConfig) -> Self {
+        self.tls = Some(TlsAcceptor::from(Arc::new(tls::with_alpn(config))));
+        self
+    }
+
     /// Sets the largest message a client may send (default 1 MiB); larger
     /// ones close the connection with 1009.
-    pub fn max_message_size(mut self, bytes: usize) -> Self {
-        self.config.max_message_size = bytes;
-        self
+    pub fn max_message_size(self, bytes: usize) -> Self {
+        self.limit(|limits| limits.max_message_size(bytes))
     }
 
     /// Sets the largest frame a client may send (default 1 MiB); larger ones
     /// close the connection with 1009.
-    pub fn max_frame_size(mut self, bytes: usize) -> Self {
-        self.config.max_frame_size = bytes;
-        self
+    pub fn max_frame_size(self, bytes: usize) -> Self {
+        self.limit(|limits| limits.max_frame_size(bytes))
     }
 
     /// Sets the read buffer every connection keeps for its life (default
     /// 256 bytes). The socket is read in 8 KiB chunks whatever this is, so
     /// larger mostly costs memory; it saves copying for big messages.
-    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
-        self.config.read_buffer_size = bytes;
-        self
+    pub fn read_buffer_size(self, bytes: usize) -> Self {
+        self.limit(|limits| limits.read_buffer_size(bytes))
     }
 
-    /// Sets how long a client has to send its request head, and `connect`
-    /// to accept or deny (default 5 s). A handshake nobody answers in time
-    /// gets HTTP 503.
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.config.handshake_timeout = timeout;
-        self
+    /// Sets how long a client has to send its request head (and finish its
+    /// TLS handshake), and `connect` to accept or deny (default 5 s). A
+    /// handshake nobody answers in time gets HTTP 503.
+    pub fn handshake_timeout(self, timeout: Duration) -> Self {
+        self.limit(|limits| limits.handshake_timeout(timeout))
     }
 
     /// Sets how often the server checks that a client has sent something
     /// (default 20 s): one silent for a whole interval is pinged, so after
     /// one to two intervals of silence.
-    pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.config.ping_interval = interval;
-        self
+    pub fn ping_interval(self, interval: Duration) -> Self {
+        self.limit(|limits| limits.ping_interval(interval))
     }
 
     /// Sets how long after a ping a silent client is dropped (default 30 s).
-    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
-        self.config.ping_timeout = timeout;
-        self
+    pub fn ping_timeout(self, timeout: Duration) -> Self {
+        self.limit(|limits| limits.ping_timeout(timeout))
     }
 
     /// Sets how long one message may take to go out before the client is
     /// judged too slow and dropped (default 10 s). This bounds what a client
     /// that stops reading can cost: its consumer waits at most this long, and
     /// meanwhile group messages beyond its channel's capacity are skipped.
-    pub fn write_timeout(mut self, timeout: Duration) -> Self {
-        self.config.write_timeout = timeout;
-        self
+    pub fn write_timeout(self, timeout: Duration) -> Self {
+        self.limit(|limits| limits.write_timeout(timeout))
     }
 
     /// Sets how long to wait for the client's half of a close handshake (default 2 s).
-    pub fn close_timeout(mut self, timeout: Duration) -> Self {
-        self.config.close_timeout = timeout;
-        self
+    pub fn close_timeout(self, timeout: Duration) -> Self {
+        self.limit(|limits| limits.close_timeout(timeout))
     }
 
     /// Sets how long a graceful shutdown waits for connections to finish
     /// their disconnect hooks (default 10 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.config.shutdown_timeout = timeout;
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    fn limit(mut self, set: impl FnOnce(Limits) -> Limits) -> Self {
+        self.limits = set(self.limits);
         self
     }
 
@@ -145,52 +194,66 @@ impl Server {
     pub async fn serve(self, app: impl Into<ProtocolTypeRouter>) -> io::Result<()> {
         let Self {
             listener,
-            config,
+            limits,
+            shutdown_timeout,
+            tls,
             signal,
         } = self;
         let shared = Arc::new(Shared {
             app: app.into(),
-            config: Arc::new(config),
-            tracker: TaskTracker::new(),
-            shutdown: Shutdown::default(),
+            driver: Driver::new(limits),
         });
         let mut signal = signal.unwrap_or_else(|| Box::pin(terminate()));
-        tracing::info!(addr = %listener.local_addr()?, "aqueduct listening");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(addr = %listener.local_addr()?, scheme, "aqueduct listening");
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, client)) => {
-                        shared.tracker.spawn(serve_connection(stream, client, shared.clone()));
-                    }
+                    Ok((stream, client)) => serve_accepted(stream, client, tls.as_ref(), &shared),
                     Err(err) => accept_failed(err).await,
                 },
                 () = signal.as_mut() => break,
             }
         }
         drop(listener);
-        shutdown(&shared).await;
+        shared.driver.shutdown(shutdown_timeout).await;
         Ok(())
     }
 }
 
-async fn shutdown(shared: &Shared) {
-    tracing::info!(
-        connections = shared.tracker.len(),
-        "shutting down: closing every connection"
-    );
-    shared.shutdown.start();
-    shared.tracker.close();
-    let deadline = shared.config.shutdown_timeout;
-    if tokio::time::timeout(deadline, shared.tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            still_running = shared.tracker.len(),
-            ?deadline,
-            "shutdown deadline passed; abandoning the rest"
-        );
-    }
+/// Serves one accepted connection in a task of its own, after a TLS
+/// handshake if the server has TLS.
+fn serve_accepted(
+    stream: TcpStream,
+    client: SocketAddr,
+    tls: Option<&TlsAcceptor>,
+    shared: &Arc<Shared>,
+) {
+    // Small messages are the norm; Nagle's algorithm would hold each one back.
+    let _ = stream.set_nodelay(true);
+    let addrs = Addrs {
+        client,
+        server: stream.local_addr().ok(),
+        tls: tls.is_some(),
+    };
+    let task_shared = shared.clone();
+    let Some(tls) = tls.cloned() else {
+        let serve = serve_connection(stream, Protocol::Http1, addrs, task_shared);
+        return shared.driver.spawn(serve);
+    };
+    let timeout = shared.driver.limits().get_handshake_timeout();
+    shared.driver.spawn(async move {
+        let stream = match tokio::time::timeout(timeout, tls.accept(stream)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => return tracing::debug!(%client, error = %err, "TLS handshake failed"),
+            Err(_) => return tracing::debug!(%client, "TLS handshake timed out"),
+        };
+        let protocol = match stream.get_ref().1.alpn_protocol() {
+            Some(b"h2") => Protocol::Http2,
+            _ => Protocol::Http1,
+        };
+        serve_connection(stream, protocol, addrs, task_shared).await;
+    });
 }
 
 /// Errors from `accept` are about one connection or a passing shortage of
@@ -235,7 +298,9 @@ impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
             .field("local_addr", &self.listener.local_addr().ok())
-            .field("config", &self.config)
+            .field("limits", &self.limits)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
     }
 }

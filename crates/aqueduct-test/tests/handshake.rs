@@ -4,8 +4,8 @@
 mod support;
 
 use aqueduct_core::{
-    Accept, Context, Deny, Inbound, Outbound, Result, Scope, WebsocketApp, WebsocketConsumer,
-    WebsocketIo,
+    Accept, AppFuture, Context, Deny, Inbound, Outbound, Result, Scope, WebsocketApp,
+    WebsocketConsumer, WebsocketIo,
 };
 use aqueduct_routing::UrlRouter;
 use aqueduct_test::{Connected, WebsocketCommunicator};
@@ -64,10 +64,11 @@ async fn refusals_become_the_status_the_server_would_answer() {
 /// Ends without answering the handshake, as a buggy raw application might.
 struct Silent;
 
-#[async_trait]
 impl WebsocketApp for Silent {
-    async fn call(&self, _scope: Scope, mut io: Box<dyn WebsocketIo>) {
-        assert_eq!(io.recv().await, Inbound::Connect);
+    fn call(&self, _scope: Scope, mut io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
+        Box::pin(async move {
+            assert_eq!(io.recv().await, Inbound::Connect);
+        })
     }
 }
 
@@ -163,14 +164,15 @@ async fn without_builder_options_the_scope_is_bare() {
 /// Answers the handshake twice: the second answer is ignored, as on the server.
 struct DoubleAnswer;
 
-#[async_trait]
 impl WebsocketApp for DoubleAnswer {
-    async fn call(&self, _scope: Scope, mut io: Box<dyn WebsocketIo>) {
-        io.recv().await;
-        io.send(Outbound::Accept(Accept::new())).await.unwrap();
-        io.send(Outbound::Deny(Deny::default())).await.unwrap();
-        io.send(Outbound::Send("still open".into())).await.unwrap();
-        while io.recv().await != Inbound::Disconnect(1000.into()) {}
+    fn call(&self, _scope: Scope, mut io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
+        Box::pin(async move {
+            io.recv().await;
+            io.send(Outbound::Accept(Accept::new())).await.unwrap();
+            io.send(Outbound::Deny(Deny::default())).await.unwrap();
+            io.send(Outbound::Send("still open".into())).await.unwrap();
+            while io.recv().await != Inbound::Disconnect(1000.into()) {}
+        })
     }
 }
 

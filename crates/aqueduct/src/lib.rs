@@ -33,18 +33,20 @@
 
 #[doc(inline)]
 pub use aqueduct_core::{
-    Accept, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame, ConnectionClosed,
-    Context, Deny, Error, Event, EventError, GroupSendReport, InMemoryChannelLayer, InMemoryConfig,
-    Inbound, JsonWebsocketConsumer, LayerError, Message, Outbound, Param, Result, Scope, ScopeKind,
-    UrlParams, Utf8Bytes, WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name,
-    validate_group_name,
+    Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame,
+    ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
+    InMemoryChannelLayer, InMemoryConfig, Inbound, JsonWebsocketConsumer, LayerError, Message,
+    Outbound, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes, WebsocketApp,
+    WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
 };
 #[doc(inline)]
 pub use aqueduct_routing::views;
 #[doc(inline)]
 pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter, Views};
 #[doc(inline)]
-pub use aqueduct_server::{Server, serve};
+pub use aqueduct_server::{Server, TlsError, rustls, serve};
+#[doc(inline)]
+pub use aqueduct_websocket::{Driver, Limits, is_websocket_request};
 
 /// Redis channel layers that share channels and groups with Django
 /// Channels' `channels_redis` (the `redis` feature, on by default).
@@ -110,6 +112,10 @@ struct ServerDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/topics/views.md")]
 struct ViewsDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/topics/deployment.md")]
+struct DeploymentDoctests;
 
 /// What nearly every aqueduct application needs: `use aqueduct::prelude::*;`.
 pub mod prelude {

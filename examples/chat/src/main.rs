@@ -1,7 +1,8 @@
 //! Serves the chat: `cargo run`, then open <http://127.0.0.1:8000/chat/>.
 //! (In the aqueduct repository: `cargo run -p example-chat`.)
 //!
-//! `--addr HOST:PORT` (or `AQUEDUCT_ADDR`) serves elsewhere.
+//! `--addr HOST:PORT` (or `AQUEDUCT_ADDR`) serves elsewhere;
+//! `--tls-cert PATH --tls-key PATH` serves `https://` and `wss://`.
 //!
 //! `--redis URL` (or `AQUEDUCT_REDIS_URL`) puts the channel layer on Redis,
 //! so that several processes, and Django Channels workers on the same
@@ -37,9 +38,19 @@ async fn main() -> std::io::Result<()> {
 
     // Bind first, then print the address: with port 0 the system picks it.
     let addr = arg("--addr", "AQUEDUCT_ADDR").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
-    let server = aqueduct::Server::bind(&addr).await?;
+    let mut server = aqueduct::Server::bind(&addr).await?;
+    let mut scheme = "http";
+    if let (Some(cert), Some(key)) = (
+        arg("--tls-cert", "AQUEDUCT_TLS_CERT"),
+        arg("--tls-key", "AQUEDUCT_TLS_KEY"),
+    ) {
+        server = server
+            .tls_pem_files(cert, key)
+            .map_err(std::io::Error::other)?;
+        scheme = "https";
+    }
     println!(
-        "Chat server running: open http://{}/chat/",
+        "Chat server running: open {scheme}://{}/chat/",
         server.local_addr()?
     );
 

@@ -56,10 +56,13 @@ async fn two_processes_on_one_redis_share_a_room_and_only_that_room() {
     let mut on_b = connect(&format!("ws://{b}/ws/chat/lobby/")).await;
     let mut elsewhere = connect(&format!("ws://{b}/ws/chat/other/")).await;
 
+    // One message at a time: messages from two senders have no order.
     send_text(&mut on_a, r#"{"message":"hello from a"}"#).await;
-    send_text(&mut on_b, r#"{"message":"hi a, this is b"}"#).await;
     for client in [&mut on_a, &mut on_b] {
         assert_eq!(recv_text(client).await, r#"{"message":"hello from a"}"#);
+    }
+    send_text(&mut on_b, r#"{"message":"hi a, this is b"}"#).await;
+    for client in [&mut on_a, &mut on_b] {
         assert_eq!(recv_text(client).await, r#"{"message":"hi a, this is b"}"#);
     }
     expect_nothing(&mut elsewhere, Duration::from_millis(300)).await;

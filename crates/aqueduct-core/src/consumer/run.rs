@@ -245,13 +245,12 @@ async fn leave(ctx: &mut Context) {
 }
 
 /// Makes a consumer factory an application: `ChatConsumer::default` routes.
-#[async_trait::async_trait]
 impl<F, C> crate::app::WebsocketApp for F
 where
     F: Fn() -> C + Send + Sync + 'static,
     C: WebsocketConsumer,
 {
-    async fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) {
-        run(self(), scope, io).await;
+    fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) -> crate::app::AppFuture<'_> {
+        Box::pin(run(self(), scope, io))
     }
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use http::{Extensions, HeaderMap, HeaderValue, Method, Uri, header};
+use http::{Extensions, HeaderMap, HeaderValue, Method, Uri, Version, header};
 use percent_encoding::percent_decode_str;
 
 use crate::layer::ChannelLayer;
@@ -53,6 +53,7 @@ pub struct Scope(Box<Fields>);
 struct Fields {
     kind: ScopeKind,
     method: Method,
+    http_version: Version,
     scheme: &'static str,
     path: String,
     raw_path: String,
@@ -112,6 +113,7 @@ impl Scope {
         Self(Box::new(Fields {
             kind,
             method: parts.method.clone(),
+            http_version: parts.version,
             scheme,
             path,
             raw_path,
@@ -139,9 +141,23 @@ impl Scope {
         self.0.kind
     }
 
-    /// The request method (`GET` for every WebSocket handshake).
+    /// The request method: `GET` for a WebSocket handshake over HTTP/1.1,
+    /// `CONNECT` over HTTP/2 (RFC 8441).
     pub fn method(&self) -> &Method {
         &self.0.method
+    }
+
+    /// The HTTP version of the request, or of the handshake that opened
+    /// the WebSocket: Channels' `scope["http_version"]`.
+    ///
+    /// ```
+    /// use aqueduct_core::{Scope, ScopeKind};
+    ///
+    /// let scope = Scope::new(ScopeKind::Websocket, "/ws/");
+    /// assert_eq!(scope.http_version(), http::Version::HTTP_11);
+    /// ```
+    pub fn http_version(&self) -> Version {
+        self.0.http_version
     }
 
     /// `http`, `https`, `ws` or `wss`.

@@ -3,6 +3,8 @@
 use aqueduct_core::{Body, BoxError};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
+
+use crate::views::status_response;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
@@ -42,15 +44,4 @@ pub(crate) async fn serve(service: Option<HttpService>, request: Request<Body>) 
             status_response(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
-}
-
-/// A response with `status` and its reason phrase as a plain-text body.
-fn status_response(status: StatusCode) -> Response<Body> {
-    let mut response = Response::new(Body::from(status.canonical_reason().unwrap_or_default()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }

@@ -10,6 +10,7 @@ use ::http::{Request, Response};
 use aqueduct_core::{
     AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
 };
+use aqueduct_websocket::{Driver, Limits};
 use bytes::Bytes;
 use futures_util::future::Either;
 use tower::Service;
@@ -30,6 +31,13 @@ use crate::{UrlRouter, Views};
 /// [Views](crate::views), which answer HTTP and WebSocket at one path,
 /// mount with [`views`](Self::views): their routes are tried first, for
 /// both protocols, and what they do not match goes on to the arms.
+///
+/// **In another host.** The router is itself a tower `Service` over
+/// `http::Request<B>` for any body axum uses: it performs the WebSocket
+/// upgrade over whatever connection the host gives, HTTP/1.1 or HTTP/2,
+/// and answers other requests with its http arm. An axum application
+/// mounts it in one line (`route_service`, `nest_service` or
+/// `fallback_service`); aqueduct's own `Server` is only one host of several.
 ///
 /// ```
 /// use aqueduct_core::{InMemoryChannelLayer, WebsocketConsumer};
@@ -54,6 +62,9 @@ pub struct ProtocolTypeRouter {
     http: Option<HttpService>,
     websocket: Option<BoxWebsocketApp>,
     channel_layer: Option<Arc<dyn ChannelLayer>>,
+    /// Drives the WebSockets of the router's own `Service` impl; aqueduct's
+    /// server drives its connections with a driver of its own.
+    driver: Driver,
 }
 
 impl ProtocolTypeRouter {
@@ -136,6 +147,43 @@ impl ProtocolTypeRouter {
         self
     }
 
+    /// Sets the limits and timeouts of WebSockets served through the
+    /// router's tower `Service` impl, in a host such as axum. aqueduct's
+    /// `Server` ignores these and uses its own settings.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aqueduct_routing::ProtocolTypeRouter;
+    /// use aqueduct_websocket::Limits;
+    ///
+    /// let app = ProtocolTypeRouter::new().limits(Limits::new().ping_interval(Duration::from_secs(50)));
+    /// # let _ = app;
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.driver = Driver::new(limits);
+        self
+    }
+
+    /// The driver of WebSockets served through the router's tower
+    /// `Service` impl. A host such as axum does not see connections once
+    /// they are upgraded: call [`Driver::shutdown`] on this when the host
+    /// shuts down, to close them with 1001 and let `disconnect` hooks run.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aqueduct_routing::ProtocolTypeRouter;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = ProtocolTypeRouter::new();
+    /// let websockets = app.driver().clone();
+    /// // After the host's own graceful shutdown:
+    /// assert!(websockets.shutdown(Duration::from_secs(10)).await);
+    /// # });
+    /// ```
+    pub fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
     /// Whether views are mounted.
     pub fn has_views(&self) -> bool {
         self.views.is_some()
@@ -196,15 +244,7 @@ impl ProtocolTypeRouter {
 // Not `async fn`: the websocket arm's own future is the connection's
 // task (see `AppFuture`).
 impl WebsocketApp for ProtocolTypeRouter {
-    fn call<'life0, 'async_trait>(
-        &'life0 self,
-        mut scope: Scope,
-        io: Box<dyn WebsocketIo>,
-    ) -> AppFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
+    fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
         if let Some(layer) = &self.channel_layer {
             scope.set_channel_layer(Some(layer.clone()));
         }
@@ -245,110 +285,10 @@ impl fmt::Debug for ProtocolTypeRouter {
             .field("http", &self.has_http())
             .field("websocket", &self.has_websocket())
             .field("channel_layer", &self.channel_layer.is_some())
+            .field("driver", &self.driver)
             .finish()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::convert::Infallible;
-
-    use ::http::{Method, StatusCode};
-    use aqueduct_core::InMemoryChannelLayer;
-    use axum::routing::{get, post};
-    use http_body_util::BodyExt;
-
-    use super::*;
-    use crate::test_support::Probes;
-
-    /// Sends `method path` with the body `ping`; returns status and body.
-    async fn request(app: &ProtocolTypeRouter, method: Method, path: &str) -> (StatusCode, String) {
-        let request = Request::builder().method(method).uri(path);
-        let response = app
-            .call_http(request.body(Body::from("ping")).unwrap())
-            .await;
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8(body.to_vec()).unwrap())
-    }
-
-    #[tokio::test]
-    async fn an_axum_router_serves_the_http_arm() {
-        let axum = axum::Router::new()
-            .route("/", get(|| async { "hello" }))
-            .route(
-                "/echo",
-                post(|body: String| async move { format!("got {body}") }),
-            );
-        let app = ProtocolTypeRouter::new().http(axum);
-        let cases = [
-            (Method::GET, "/", StatusCode::OK, "hello"),
-            (Method::POST, "/echo", StatusCode::OK, "got ping"),
-            (Method::GET, "/missing", StatusCode::NOT_FOUND, ""),
-        ];
-        for (method, path, status, body) in cases {
-            assert_eq!(
-                request(&app, method, path).await,
-                (status, body.to_owned()),
-                "{path}"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn http_without_an_arm_or_with_a_failing_one() {
-        let failing = tower::service_fn(|_: Request<Body>| async {
-            Err::<Response<Body>, _>(std::io::Error::other("database is down"))
-        });
-        #[rustfmt::skip]
-        let cases = [
-            (ProtocolTypeRouter::new(),              StatusCode::NOT_FOUND,             "Not Found"),
-            (ProtocolTypeRouter::new().http(failing), StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
-        ];
-        for (app, status, body) in cases {
-            assert_eq!(
-                request(&app, Method::GET, "/").await,
-                (status, body.to_owned())
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn the_channel_layer_reaches_the_consumer_scope() {
-        let probes = Probes::new();
-        let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryChannelLayer::new());
-        let app = ProtocolTypeRouter::new()
-            .websocket(UrlRouter::new().route("ws/chat/<room>/", probes.app("chat")))
-            .channel_layer_arc(layer.clone());
-        let visit = probes.connect(&app, "/ws/chat/lobby/").await;
-        assert_eq!(visit.app, Some("chat"));
-        assert!(Arc::ptr_eq(visit.scope().channel_layer().unwrap(), &layer));
-        assert_eq!(visit.scope().param("room"), Some("lobby"));
-
-        let app = ProtocolTypeRouter::new()
-            .websocket(probes.app("echo"))
-            .channel_layer(InMemoryChannelLayer::new());
-        let visit = probes.connect(&app, "/ws/echo/").await;
-        assert!(visit.scope().channel_layer().is_some());
-    }
-
-    #[tokio::test]
-    async fn websocket_without_an_arm_is_refused_with_404() {
-        let http = tower::service_fn(|_: Request<Body>| async {
-            Ok::<_, Infallible>(Response::new(Body::empty()))
-        });
-        let app = ProtocolTypeRouter::new().http(http);
-        let visit = Probes::new().connect(&app, "/ws/").await;
-        assert_eq!(visit.denied(), Some(StatusCode::NOT_FOUND));
-    }
-
-    #[tokio::test]
-    async fn a_url_router_converts_into_a_websocket_only_router() {
-        let probes = Probes::new();
-        let app = ProtocolTypeRouter::from(UrlRouter::new().route("ws/", probes.app("ws")));
-        assert!(app.has_websocket() && !app.has_http());
-        assert_eq!(probes.connect(&app, "/ws/").await.app, Some("ws"));
-        let (status, _) = request(&app, Method::GET, "/").await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-    }
-}
+mod tests;

@@ -74,8 +74,10 @@ use crate::error::PatternError;
 /// ```
 #[derive(Clone, Default)]
 pub struct UrlRouter {
-    routes: Vec<Route>,
-    table: Table,
+    // Shared, so that a clone (one per handshake when the router is a
+    // tower `Service`) copies two pointers, not the table.
+    routes: Arc<Vec<Route>>,
+    table: Arc<Table>,
 }
 
 #[derive(Clone)]
@@ -182,11 +184,12 @@ impl UrlRouter {
             );
         }
         let id = self.routes.len();
+        let table = Arc::make_mut(&mut self.table);
         if prefix {
-            self.table.insert(Shape::new(pattern.parts(), true), id);
+            table.insert(Shape::new(pattern.parts(), true), id);
         }
-        self.table.insert(exact, id);
-        self.routes.push(Route { pattern, target });
+        table.insert(exact, id);
+        Arc::make_mut(&mut self.routes).push(Route { pattern, target });
         self
     }
 
@@ -252,15 +255,7 @@ pub(crate) fn strip_slash(path: &str) -> &str {
 // Not `async fn`: handing back the matched application's own future keeps
 // the connection's task one future deep (see `AppFuture`).
 impl WebsocketApp for UrlRouter {
-    fn call<'life0, 'async_trait>(
-        &'life0 self,
-        mut scope: Scope,
-        io: Box<dyn WebsocketIo>,
-    ) -> AppFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
+    fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
         let path = strip_slash(scope.path_remaining().unwrap_or(scope.path()));
         let Some(Found { app, params, rest }) = self.find(path) else {
             tracing::info!(path = %scope.path(), "no route matches the path; refusing with 404");

@@ -2,8 +2,7 @@
 
 use std::convert::Infallible;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use aqueduct_core::{AppFuture, Body, BoxError, Param, Scope, WebsocketApp, WebsocketIo};
@@ -16,6 +15,7 @@ use super::response::{ViewResponse, status_response};
 use super::view::View;
 use crate::app::deny_not_found;
 use crate::error::PatternError;
+use crate::service::{ServiceFuture, serve};
 use crate::url::pattern::Pattern;
 use crate::url::shape::Shape;
 use crate::url::strip_slash;
@@ -70,8 +70,10 @@ use crate::url::table::Table;
 /// ```
 #[derive(Clone, Default)]
 pub struct Views {
-    routes: Vec<Route>,
-    table: Table,
+    // Shared, so that a clone (one per handshake when the table is a
+    // tower `Service`) copies two pointers, not the table.
+    routes: Arc<Vec<Route>>,
+    table: Arc<Table>,
 }
 
 #[derive(Clone)]
@@ -112,8 +114,8 @@ impl Views {
                 PatternError::Shadowed { by }
             );
         }
-        self.table.insert(shape, self.routes.len());
-        self.routes.push(Route { pattern, view });
+        Arc::make_mut(&mut self.table).insert(shape, self.routes.len());
+        Arc::make_mut(&mut self.routes).push(Route { pattern, view });
         self
     }
 
@@ -159,15 +161,7 @@ impl Views {
 // Not `async fn`: handing back the view's own future keeps the
 // connection's task one future deep (see `AppFuture`).
 impl WebsocketApp for Views {
-    fn call<'life0, 'async_trait>(
-        &'life0 self,
-        scope: Scope,
-        io: Box<dyn WebsocketIo>,
-    ) -> AppFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
+    fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
         self.match_websocket(scope, io)
             .unwrap_or_else(|(scope, io)| {
                 tracing::info!(path = %scope.path(), "no view matches the path; refusing with 404");
@@ -177,7 +171,25 @@ impl WebsocketApp for Views {
     }
 }
 
-/// Serves plain HTTP: the matching view, or `404 Not Found`.
+/// Serves the table on its own in a host such as axum: plain HTTP and
+/// WebSocket handshakes alike go to the view their path matches, or get
+/// `404 Not Found`.
+///
+/// Views served this way see no channel layer, and their WebSockets get
+/// the default limits: for those, mount a
+/// [`ProtocolTypeRouter`](crate::ProtocolTypeRouter) holding the table.
+///
+/// ```
+/// use aqueduct_routing::views::{ViewRequest, Views, accept_websocket};
+///
+/// async fn hello(_request: ViewRequest) -> &'static str {
+///     "hello"
+/// }
+///
+/// let views = Views::new().route("hello/", accept_websocket(hello));
+/// let app: axum::Router = axum::Router::new().fallback_service(views);
+/// # let _ = app;
+/// ```
 impl<B> Service<Request<B>> for Views
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -185,19 +197,27 @@ where
 {
     type Response = ViewResponse;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<ViewResponse, Infallible>> + Send>>;
+    type Future = ServiceFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let Some((view, params)) = self.find_http(request.uri()) else {
-            tracing::debug!(path = %request.uri().path(), "no view matches the path; answering 404");
-            return Box::pin(async { Ok(status_response(StatusCode::NOT_FOUND)) });
+    fn call(&mut self, request: Request<B>) -> ServiceFuture {
+        let views = self.clone();
+        let http = move |request: Request<Body>| {
+            let found = views.find_http(request.uri());
+            async move {
+                match found {
+                    Some((view, params)) => view.serve_http(request, params, None).await,
+                    None => {
+                        tracing::debug!(path = %request.uri().path(), "no view matches the path; answering 404");
+                        status_response(StatusCode::NOT_FOUND)
+                    }
+                }
+            }
         };
-        let answer = view.serve_http(request.map(Body::new), params, None);
-        Box::pin(async move { Ok(answer.await) })
+        serve(None, request, || self.clone(), http)
     }
 }
 

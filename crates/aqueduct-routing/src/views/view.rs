@@ -18,6 +18,7 @@ use super::request::ViewRequest;
 use super::response::{IntoViewResponse, ViewResponse};
 use super::run;
 use super::websocket::DEFAULT_MAX_BUFFERED_MESSAGES;
+use crate::service::{ServiceFuture, serve};
 
 /// The future a view's handler returns once boxed.
 pub(crate) type ViewFuture = Pin<Box<dyn Future<Output = ViewResponse> + Send>>;
@@ -170,23 +171,17 @@ where
 
 // Not `async fn`: the runner's future is the connection's task (see `AppFuture`).
 impl WebsocketApp for View {
-    fn call<'life0, 'async_trait>(
-        &'life0 self,
-        scope: Scope,
-        io: Box<dyn WebsocketIo>,
-    ) -> AppFuture<'async_trait>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
+    fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
         Box::pin(run::websocket(self, scope, io))
     }
 }
 
-/// Serves plain HTTP requests with any body whose data is `Bytes`, so the
-/// view mounts on an axum `Router` with `route_service` as it is. URL
-/// parameters are those of a [`Views`](super::Views) route; under axum
-/// there are none.
+/// Serves the view in a host such as axum, with `route_service`: plain
+/// HTTP requests and WebSocket handshakes alike, with any body whose data
+/// is `Bytes`. URL parameters are those of a [`Views`](super::Views)
+/// route; under axum there are none. The view sees no channel layer, and
+/// its WebSockets get the default limits: for those, mount a
+/// [`ProtocolTypeRouter`](crate::ProtocolTypeRouter) holding the view.
 impl<B> Service<Request<B>> for View
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -194,17 +189,16 @@ where
 {
     type Response = ViewResponse;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<ViewResponse, Infallible>> + Send>>;
+    type Future = ServiceFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let answer = self
-            .clone()
-            .serve_http(request.map(Body::new), Vec::new(), None);
-        Box::pin(async move { Ok(answer.await) })
+    fn call(&mut self, request: Request<B>) -> ServiceFuture {
+        let view = self.clone();
+        let http = move |request| view.serve_http(request, Vec::new(), None);
+        serve(None, request, || self.clone(), http)
     }
 }
 

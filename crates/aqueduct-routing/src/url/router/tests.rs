@@ -201,10 +201,9 @@ async fn an_inner_router_without_a_match_falls_through() {
 /// Middleware around a router: `nest` cannot see the router inside.
 struct Wrapped(UrlRouter);
 
-#[async_trait]
 impl WebsocketApp for Wrapped {
-    async fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) {
-        self.0.call(scope, io).await;
+    fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
+        self.0.call(scope, io)
     }
 }
 

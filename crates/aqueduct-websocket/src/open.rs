@@ -9,20 +9,20 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper_tungstenite::WebSocketStream;
 use hyper_tungstenite::tungstenite;
-use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep, sleep_until};
 
-use super::failure::{Failure, classify};
-use super::lean::LeanIo;
-use crate::config::Config;
+use crate::failure::{Failure, classify};
+use crate::lean::LeanIo;
+use crate::limits::Limits;
 use crate::shutdown::ShutdownWatch;
+use crate::stream::Stream;
 
 /// The WebSocket over the upgraded connection.
-pub(super) type Socket = WebSocketStream<LeanIo<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<LeanIo<Stream>>;
 
 /// An accepted connection, as long as neither side has started to close.
-pub(super) struct Open {
-    pub(super) ws: Socket,
+pub(crate) struct Open {
+    pub(crate) ws: Socket,
     /// Whether the client sent anything since the heartbeat last fired.
     /// A flag, not a time: reading the clock for every frame would cost
     /// more than the heartbeat's precision is worth.
@@ -33,7 +33,7 @@ pub(super) struct Open {
 }
 
 /// Why an open connection stopped waiting.
-pub(super) enum Step {
+pub(crate) enum Step {
     /// Hand this to the application.
     Deliver(Inbound),
     /// Give up on the client.
@@ -45,7 +45,7 @@ pub(super) enum Step {
 }
 
 impl Open {
-    pub(super) fn new(ws: Socket, config: &Config, shutdown: ShutdownWatch) -> Self {
+    pub(crate) fn new(ws: Socket, config: &Limits, shutdown: ShutdownWatch) -> Self {
         let now = Instant::now();
         Self {
             ws,
@@ -59,7 +59,7 @@ impl Open {
     /// Polls what an open connection waits on, shutdown first. Pongs,
     /// pings and timer resets are dealt with here; only what the
     /// application or a close handshake must see comes out.
-    pub(super) fn poll_step(&mut self, cx: &mut Context<'_>, config: &Config) -> Poll<Step> {
+    pub(crate) fn poll_step(&mut self, cx: &mut Context<'_>, config: &Limits) -> Poll<Step> {
         loop {
             if self.shutdown.poll(cx).is_ready() {
                 return Poll::Ready(Step::Shutdown);
@@ -85,7 +85,7 @@ impl Open {
     /// The heartbeat timer fired: ping a client quiet for a whole interval
     /// (so between one and two intervals of silence), and drop one that
     /// stays silent for the ping timeout after.
-    fn on_heartbeat(&mut self, cx: &mut Context<'_>, config: &Config) -> Option<Step> {
+    fn on_heartbeat(&mut self, cx: &mut Context<'_>, config: &Limits) -> Option<Step> {
         let now = Instant::now();
         if std::mem::take(&mut self.heard) {
             self.ping_sent = None;

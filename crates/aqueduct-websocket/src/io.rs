@@ -1,4 +1,4 @@
-//! The server's side of a WebSocket conversation, over a real socket.
+//! The host's side of a WebSocket conversation, over a real connection.
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -16,22 +16,22 @@ use hyper::upgrade::OnUpgrade;
 use hyper_tungstenite::WebSocketStream;
 use hyper_tungstenite::tungstenite;
 use hyper_tungstenite::tungstenite::protocol::Role;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 
-use super::closing;
-use super::failure::Failure;
-use super::lean::LeanIo;
-use super::open::{Open, Step};
-use crate::config::Config;
+use crate::closing;
+use crate::driver::plain;
+use crate::failure::Failure;
+use crate::lean::LeanIo;
+use crate::limits::Limits;
+use crate::open::{Open, Step};
 use crate::shutdown::Shutdown;
+use crate::stream::Stream;
 
 /// Drives one WebSocket connection for the application that owns it.
-pub(crate) struct ServerIo {
+pub(crate) struct DriverIo {
     phase: Phase,
-    config: Arc<Config>,
+    config: Arc<Limits>,
     shutdown: Shutdown,
 }
 
@@ -45,18 +45,19 @@ enum Phase {
 
 struct Handshake {
     connect_reported: bool,
-    /// The `101` prepared for the handshake; sent only once the app accepts.
+    /// The answer prepared for the handshake (`101`, or `200` over HTTP/2);
+    /// sent only once the app accepts.
     switching: Response<Body>,
     respond: oneshot::Sender<Response<Body>>,
     upgrade: OnUpgrade,
 }
 
-impl ServerIo {
+impl DriverIo {
     pub(crate) fn new(
         switching: Response<Body>,
         respond: oneshot::Sender<Response<Body>>,
         upgrade: OnUpgrade,
-        config: Arc<Config>,
+        config: Arc<Limits>,
         shutdown: Shutdown,
     ) -> Self {
         Self {
@@ -114,14 +115,8 @@ impl ServerIo {
                 return Err(ConnectionClosed);
             }
         };
-        // Back to the bare socket: every read and write would otherwise go
-        // through hyper's boxed, rewindable IO and two adapters.
-        let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else {
-            tracing::error!("upgraded connection is not the TCP stream it was served on");
-            self.phase = Phase::Done(CloseCode::ABNORMAL);
-            return Err(ConnectionClosed);
-        };
-        let io = LeanIo::new(parts.io.into_inner(), &parts.read_buf);
+        let (stream, read_ahead) = Stream::new(upgraded);
+        let io = LeanIo::new(stream, &read_ahead);
         let config = Some(self.config.websocket());
         let ws = WebSocketStream::from_raw_socket(io, Role::Server, config).await;
         tracing::info!(
@@ -134,12 +129,7 @@ impl ServerIo {
     }
 
     fn deny(&mut self, handshake: Handshake, deny: Deny) {
-        let mut response = Response::new(Body::from(deny.body));
-        *response.status_mut() = deny.status;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
+        let mut response = plain(deny.status, deny.body);
         response.headers_mut().extend(deny.headers);
         tracing::info!(status = deny.status.as_u16(), "websocket rejected");
         // If the client already left there is nobody to tell.
@@ -223,7 +213,7 @@ impl ServerIo {
 }
 
 #[async_trait]
-impl WebsocketIo for ServerIo {
+impl WebsocketIo for DriverIo {
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Inbound> {
         loop {
             match &mut self.phase {

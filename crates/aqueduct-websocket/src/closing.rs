@@ -9,10 +9,10 @@ use hyper_tungstenite::tungstenite;
 use hyper_tungstenite::tungstenite::protocol::frame::coding;
 use tokio::time::timeout;
 
-use super::open::Open;
+use crate::open::Open;
 
 /// Sends our close frame and waits, at most `wait`, for the client's reply.
-pub(super) fn by_server(
+pub(crate) fn by_server(
     mut open: Box<Open>,
     frame: CloseFrame,
     wait: Duration,
@@ -41,7 +41,7 @@ pub(super) fn by_server(
 
 /// Lets tungstenite answer a close the client started, waiting at most
 /// `wait` for it to go out.
-pub(super) fn by_client(
+pub(crate) fn by_client(
     mut open: Box<Open>,
     code: CloseCode,
     wait: Duration,
