@@ -1,7 +1,8 @@
 //! The chat example in a real headless Chromium: pages in one room hear
 //! each other, another room hears nothing, and a page whose socket is cut
-//! reconnects and keeps chatting; and the same chat over `https://` and
-//! `wss://`, with Chromium trusting the certificate the test made.
+//! reconnects and keeps chatting; the same chat over `https://` and
+//! `wss://`, with Chromium trusting the certificate the test made; and
+//! pages on two servers that share a room through Redis.
 
 use std::path::Path;
 use std::time::Duration;
@@ -37,6 +38,65 @@ async fn pages_chat_over_tls_with_the_test_certificate() {
     let finished = tokio::time::timeout(Duration::from_secs(120), chat_over_tls(&profile)).await;
     let _ = std::fs::remove_dir_all(&profile);
     finished.expect("the browser scenario did not finish in 120 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_on_two_servers_chat_through_redis() {
+    if !service_available("Chromium (/usr/bin/chromium)", Path::new(CHROMIUM).exists()) {
+        return;
+    }
+    let redis_up = std::net::TcpStream::connect("127.0.0.1:6379").is_ok();
+    if !service_available("Redis at 127.0.0.1:6379", redis_up) {
+        return;
+    }
+    let profile =
+        std::env::temp_dir().join(format!("aqueduct-chromium-redis-{}", std::process::id()));
+    let finished =
+        tokio::time::timeout(Duration::from_secs(120), chat_through_redis(&profile)).await;
+    let _ = std::fs::remove_dir_all(&profile);
+    finished.expect("the browser scenario did not finish in 120 s");
+}
+
+/// Two servers, as two processes would be, each with its own Redis layer
+/// on one Redis and one prefix: a room spans both.
+async fn chat_through_redis(profile: &Path) {
+    use aqueduct::redis::{RedisChannelLayer, RedisConfig};
+    let prefix = format!(
+        "browser-{}-{:?}-",
+        std::process::id(),
+        std::time::Instant::now()
+    );
+    let prefix: String = prefix.chars().filter(char::is_ascii_alphanumeric).collect();
+    let layer = || async {
+        let config = RedisConfig::new()
+            .host("redis://127.0.0.1:6379")
+            .prefix(&prefix);
+        RedisChannelLayer::connect(config).await.unwrap()
+    };
+    let first = TestServer::start(example_chat::app_with_layer(layer().await)).await;
+    let second = TestServer::start(example_chat::app_with_layer(layer().await)).await;
+    let (mut browser, driver) = launch(profile, &[]).await;
+
+    let one = open_room(&browser, &first.http("/chat/lobby/")).await;
+    let two = open_room(&browser, &second.http("/chat/lobby/")).await;
+    let other = open_room(&browser, &second.http("/chat/other/")).await;
+    say(&one, "from the first server").await;
+    wait_for_line(&two, "from the first server").await;
+    say(&two, "from the second server").await;
+    wait_for_line(&one, "from the second server").await;
+    say(&other, "elsewhere").await;
+    wait_for_line(&other, "elsewhere").await;
+    assert_eq!(
+        log_of(&other).await,
+        "elsewhere\n",
+        "the other room heard the lobby"
+    );
+
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    driver.abort();
+    first.shutdown().await;
+    second.shutdown().await;
 }
 
 async fn chat_over_tls(profile: &Path) {
