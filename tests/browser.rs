@@ -61,12 +61,11 @@ async fn pages_on_two_servers_chat_through_redis() {
 /// on one Redis and one prefix: a room spans both.
 async fn chat_through_redis(profile: &Path) {
     use aqueduct::redis::{RedisChannelLayer, RedisConfig};
-    let prefix = format!(
-        "browser-{}-{:?}-",
-        std::process::id(),
-        std::time::Instant::now()
-    );
-    let prefix: String = prefix.chars().filter(char::is_ascii_alphanumeric).collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let prefix = format!("browser-{}-{nanos}-", std::process::id());
     let layer = || async {
         let config = RedisConfig::new()
             .host("redis://127.0.0.1:6379")
