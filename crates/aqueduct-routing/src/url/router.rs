@@ -5,11 +5,8 @@ use std::sync::Arc;
 
 use aqueduct_core::{AppFuture, BoxWebsocketApp, Param, Scope, WebsocketApp, WebsocketIo};
 
-use super::pattern::Pattern;
-use super::shape::Shape;
-use super::table::Table;
+use super::routes::{Route, Routes, expect_route};
 use crate::app::{boxed, deny_not_found, downcast};
-use crate::error::PatternError;
 
 /// Routes each WebSocket connection to an application by its path, with
 /// Django `path()` patterns: Channels' `URLRouter`.
@@ -74,16 +71,7 @@ use crate::error::PatternError;
 /// ```
 #[derive(Clone, Default)]
 pub struct UrlRouter {
-    // Shared, so that a clone (one per handshake when the router is a
-    // tower `Service`) copies two pointers, not the table.
-    routes: Arc<Vec<Route>>,
-    table: Arc<Table>,
-}
-
-#[derive(Clone)]
-struct Route {
-    pattern: Pattern,
-    target: Target,
+    routes: Routes<Target>,
 }
 
 #[derive(Clone)]
@@ -166,82 +154,48 @@ impl UrlRouter {
     #[track_caller]
     fn add(mut self, source: &str, target: Target) -> Self {
         let prefix = !matches!(target, Target::Endpoint(_));
-        let parsed = Pattern::parse(source).and_then(|pattern| {
-            if prefix {
-                pattern.check_prefix()?;
-            }
-            Ok(pattern)
-        });
-        let pattern = match parsed {
-            Ok(pattern) => pattern,
-            Err(err) => panic!("Invalid route {source:?}: {err}"),
-        };
-        let exact = Shape::new(pattern.parts(), false);
-        if let Some(by) = self.shadowing(&pattern, &target, &exact) {
-            panic!(
-                "Invalid route {source:?}: {}",
-                PatternError::Shadowed { by }
-            );
-        }
-        let id = self.routes.len();
-        let table = Arc::make_mut(&mut self.table);
-        if prefix {
-            table.insert(Shape::new(pattern.parts(), true), id);
-        }
-        table.insert(exact, id);
-        Arc::make_mut(&mut self.routes).push(Route { pattern, target });
+        let added = self.routes.add(source, target, prefix, hides);
+        expect_route(added, source);
         self
-    }
-
-    /// An earlier route that matches every path the new one would, so the
-    /// new one could never be reached. Nested routers are never blamed:
-    /// when they find no match, the next route gets its turn.
-    fn shadowing(&self, pattern: &Pattern, target: &Target, shape: &Shape) -> Option<String> {
-        let kind = std::mem::discriminant(target);
-        self.table
-            .routes_with(shape)
-            .iter()
-            .map(|&id| &self.routes[id])
-            .find(|earlier| {
-                !matches!(target, Target::Nested(_))
-                    && std::mem::discriminant(&earlier.target) == kind
-                    && earlier.pattern.covers(pattern)
-            })
-            .map(|earlier| earlier.pattern.source().to_owned())
     }
 
     /// Finds the route for `path` (no leading `/`): the earliest added
     /// whose converters accept it, looking into nested routers.
     fn find(&self, path: &str) -> Option<Found<'_>> {
-        self.table
-            .first_match(path, |route, values| self.routes[route].try_match(values))
+        self.routes.first_match(path, try_match)
     }
 }
 
-impl Route {
-    /// Runs the converters on what the tree matched, and the inner router
-    /// on the rest. `values` holds one text per parameter, then the rest
-    /// for a prefix route that matched more than its prefix.
-    fn try_match(&self, values: &[&str]) -> Option<Found<'_>> {
-        let mut params = self.pattern.convert(values)?;
-        let rest = values.get(params.len()).copied().unwrap_or_default();
-        let rest = strip_slash(rest);
-        match &self.target {
-            Target::Endpoint(app) => Some(Found {
-                app,
-                params,
-                rest: String::new(),
-            }),
-            Target::Mount(app) => Some(Found {
-                app,
-                params,
-                rest: rest.to_owned(),
-            }),
-            Target::Nested(router) => {
-                let inner = router.find(rest)?;
-                params.extend(inner.params);
-                Some(Found { params, ..inner })
-            }
+/// Whether an earlier route that matches every path a new one would
+/// makes it unreachable. Nested routers are never blamed: when they find
+/// no match, the next route gets its turn.
+fn hides(earlier: &Target, new: &Target) -> bool {
+    !matches!(new, Target::Nested(_))
+        && std::mem::discriminant(earlier) == std::mem::discriminant(new)
+}
+
+/// Runs the converters on what the tree matched, and the inner router on
+/// the rest. `values` holds one text per parameter, then the rest for a
+/// prefix route that matched more than its prefix.
+fn try_match<'r>(route: &'r Route<Target>, values: &[&str]) -> Option<Found<'r>> {
+    let mut params = route.pattern.convert(values)?;
+    let rest = values.get(params.len()).copied().unwrap_or_default();
+    let rest = strip_slash(rest);
+    match &route.target {
+        Target::Endpoint(app) => Some(Found {
+            app,
+            params,
+            rest: String::new(),
+        }),
+        Target::Mount(app) => Some(Found {
+            app,
+            params,
+            rest: rest.to_owned(),
+        }),
+        Target::Nested(router) => {
+            let inner = router.find(rest)?;
+            params.extend(inner.params);
+            Some(Found { params, ..inner })
         }
     }
 }
@@ -278,10 +232,9 @@ impl fmt::Debug for UrlRouter {
     }
 }
 
-impl fmt::Debug for Route {
+impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} => ", self.pattern.source())?;
-        match &self.target {
+        match self {
             Target::Endpoint(_) => f.write_str("WebsocketApp"),
             Target::Mount(_) => f.write_str("mounted WebsocketApp"),
             Target::Nested(router) => fmt::Debug::fmt(router, f),

@@ -2,7 +2,6 @@
 
 use std::convert::Infallible;
 use std::fmt;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use aqueduct_core::{AppFuture, Body, BoxError, Param, Scope, WebsocketApp, WebsocketIo};
@@ -14,12 +13,8 @@ use tower::Service;
 use super::response::{ViewResponse, status_response};
 use super::view::View;
 use crate::app::deny_not_found;
-use crate::error::PatternError;
 use crate::service::{ServiceFuture, serve};
-use crate::url::pattern::Pattern;
-use crate::url::shape::Shape;
-use crate::url::strip_slash;
-use crate::url::table::Table;
+use crate::url::{Routes, expect_route, strip_slash};
 
 /// Routes requests to [views](View) by path, with the Django `path()`
 /// patterns of [`UrlRouter`](crate::UrlRouter): Django's `urlpatterns`
@@ -70,16 +65,7 @@ use crate::url::table::Table;
 /// ```
 #[derive(Clone, Default)]
 pub struct Views {
-    // Shared, so that a clone (one per handshake when the table is a
-    // tower `Service`) copies two pointers, not the table.
-    routes: Arc<Vec<Route>>,
-    table: Arc<Table>,
-}
-
-#[derive(Clone)]
-struct Route {
-    pattern: Pattern,
-    view: View,
+    routes: Routes<View>,
 }
 
 impl Views {
@@ -97,25 +83,8 @@ impl Views {
     /// would. The message names the pattern and says how to fix it.
     #[track_caller]
     pub fn route(mut self, pattern: &str, view: View) -> Self {
-        let source = pattern;
-        let pattern =
-            Pattern::parse(source).unwrap_or_else(|err| panic!("Invalid route {source:?}: {err}"));
-        let shape = Shape::new(pattern.parts(), false);
-        let shadowed_by = self
-            .table
-            .routes_with(&shape)
-            .iter()
-            .map(|&id| &self.routes[id].pattern)
-            .find(|earlier| earlier.covers(&pattern));
-        if let Some(by) = shadowed_by {
-            let by = by.source().to_owned();
-            panic!(
-                "Invalid route {source:?}: {}",
-                PatternError::Shadowed { by }
-            );
-        }
-        Arc::make_mut(&mut self.table).insert(shape, self.routes.len());
-        Arc::make_mut(&mut self.routes).push(Route { pattern, view });
+        let added = self.routes.add(pattern, view, false, |_, _| true);
+        expect_route(added, pattern);
         self
     }
 
@@ -127,9 +96,8 @@ impl Views {
     /// The view for `path` (percent-decoded, with or without its leading
     /// `/`) and what its pattern captured.
     pub(crate) fn find(&self, path: &str) -> Option<(&View, Vec<Param>)> {
-        self.table.first_match(strip_slash(path), |route, values| {
-            let route = &self.routes[route];
-            Some((&route.view, route.pattern.convert(values)?))
+        self.routes.first_match(strip_slash(path), |route, values| {
+            Some((&route.target, route.pattern.convert(values)?))
         })
     }
 
@@ -226,11 +194,5 @@ impl fmt::Debug for Views {
         f.debug_struct("Views")
             .field("routes", &self.routes)
             .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} => {:?}", self.pattern.source(), self.view)
     }
 }
