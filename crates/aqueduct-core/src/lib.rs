@@ -24,6 +24,13 @@ mod event;
 mod layer;
 mod message;
 mod scope;
+mod support;
+
+/// What aqueduct's own crates share: not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::support::{catch_panic, expect_connect, text_response};
+}
 
 pub use app::{AppFuture, BoxWebsocketApp, WebsocketApp};
 pub use body::{Body, BoxError};
