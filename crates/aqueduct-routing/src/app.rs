@@ -10,7 +10,7 @@ use http::StatusCode;
 /// Returns `value` as a `T` if it is one, or gives it back.
 ///
 /// Routers take `impl WebsocketApp`; this is how they notice that the app is
-/// in fact a `UrlRouter` (to nest it) or already boxed (to not box it twice).
+/// already boxed, so as not to box it twice.
 pub(crate) fn downcast<T: Any, A: Any>(value: A) -> Result<T, A> {
     let mut slot = Some(value);
     let as_t = (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>();

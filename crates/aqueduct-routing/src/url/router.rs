@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aqueduct_core::{AppFuture, BoxWebsocketApp, Param, Scope, WebsocketApp, WebsocketIo};
 
 use super::routes::{Route, Routes, expect_route};
-use crate::app::{boxed, deny_not_found, downcast};
+use crate::app::{boxed, deny_not_found};
 
 /// Routes each WebSocket connection to an application by its path, with
 /// Django `path()` patterns: Channels' `URLRouter`.
@@ -22,12 +22,13 @@ use crate::app::{boxed, deny_not_found, downcast};
 /// one wins for the paths both match. A route whose converters refuse the
 /// path lets the next route try.
 ///
-/// **Nesting.** Routing to another `UrlRouter` makes the pattern a prefix:
-/// the inner router matches what is left, and the parameters of both are
-/// merged (the inner ones win a name clash). If the inner router has no
-/// match, the outer router goes on with its next route. [`nest`](Self::nest)
-/// also mounts any other application under a prefix; that application
-/// finds the unmatched rest in [`Scope::path_remaining`].
+/// **Nesting.** [`nest`](Self::nest) mounts another `UrlRouter` under a
+/// prefix: the inner router matches what is left, and the parameters of
+/// both are merged (the inner ones win a name clash). If the inner router
+/// has no match, the outer router goes on with its next route.
+/// [`nest_app`](Self::nest_app) mounts any other application under a
+/// prefix; that application finds the unmatched rest in
+/// [`Scope::path_remaining`].
 ///
 /// **No match** refuses the handshake with `404 Not Found`; Channels
 /// raises instead, which Daphne turns into a 500.
@@ -66,7 +67,7 @@ use crate::app::{boxed, deny_not_found, downcast};
 /// let games = UrlRouter::new().route("<int:game_id>/", GameConsumer::default);
 /// let router = UrlRouter::new()
 ///     .route("ws/chat/<room_name>/", ChatConsumer::default)
-///     .route("ws/games/", games);
+///     .nest("ws/games/", games);
 /// # let _ = router;
 /// ```
 #[derive(Clone, Default)]
@@ -99,11 +100,11 @@ impl UrlRouter {
 
     /// Sends connections whose path matches `pattern` to `app`.
     ///
-    /// `app` is a consumer factory (`ChatConsumer::default`), any other
-    /// [`WebsocketApp`], or a `UrlRouter`, in which case `pattern` is a
-    /// prefix and the inner router matches the rest of the path. A router
-    /// wrapped in middleware is no longer recognised as one: mount it with
-    /// [`nest`](Self::nest).
+    /// `app` is an endpoint: a consumer factory (`ChatConsumer::default`)
+    /// or any other [`WebsocketApp`], and `pattern` matches the whole
+    /// path. To mount another `UrlRouter` under a prefix, use
+    /// [`nest`](Self::nest); a router passed here is an endpoint too, and
+    /// matches its own patterns against the whole path.
     ///
     /// # Panics
     ///
@@ -114,20 +115,15 @@ impl UrlRouter {
     /// be reached. The message names the pattern and says how to fix it.
     #[track_caller]
     pub fn route<A: WebsocketApp>(self, pattern: &str, app: A) -> Self {
-        match downcast::<UrlRouter, A>(app) {
-            Ok(router) => self.add(pattern, Target::Nested(Arc::new(router))),
-            Err(app) => self.add(pattern, Target::Endpoint(boxed(app))),
-        }
+        self.add(pattern, Target::Endpoint(boxed(app)))
     }
 
-    /// Mounts `app` under `prefix`: axum's `nest`, Channels'
+    /// Mounts `router` under `prefix`: axum's `nest`, Channels'
     /// `path("ws/", URLRouter([...]))`.
     ///
-    /// With a `UrlRouter` this is the same as [`route`](Self::route). Any
-    /// other application, such as middleware wrapping a `UrlRouter`, gets
-    /// every connection whose path starts with `prefix`, with the rest in
-    /// [`Scope::path_remaining`]; the outer router does not try later
-    /// routes after it.
+    /// `router` matches what is left of the path after `prefix`; the
+    /// parameters of both are merged. When `router` has no match, the
+    /// outer router goes on with its next route.
     ///
     /// ```
     /// use aqueduct_routing::UrlRouter;
@@ -144,11 +140,35 @@ impl UrlRouter {
     /// As [`route`](Self::route), and also when `prefix` holds a
     /// `<path:…>` parameter or ends with a parameter (end it with `/`).
     #[track_caller]
-    pub fn nest<A: WebsocketApp>(self, prefix: &str, app: A) -> Self {
-        match downcast::<UrlRouter, A>(app) {
-            Ok(router) => self.add(prefix, Target::Nested(Arc::new(router))),
-            Err(app) => self.add(prefix, Target::Mount(boxed(app))),
-        }
+    pub fn nest(self, prefix: &str, router: UrlRouter) -> Self {
+        self.add(prefix, Target::Nested(Arc::new(router)))
+    }
+
+    /// Mounts any application under `prefix`: axum's `nest_service`.
+    ///
+    /// `app`, such as middleware wrapping a `UrlRouter`, gets every
+    /// connection whose path starts with `prefix`, with the rest in
+    /// [`Scope::path_remaining`]; the outer router does not try later
+    /// routes after it.
+    ///
+    /// ```
+    /// use aqueduct_routing::UrlRouter;
+    /// # #[derive(Default)] struct RoomConsumer;
+    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+    ///
+    /// // Anything that reads `Scope::path_remaining` fits, a `UrlRouter`
+    /// // wrapped in middleware for one.
+    /// let rooms = UrlRouter::new().route("<room>/", RoomConsumer::default);
+    /// let router = UrlRouter::new().nest_app("ws/rooms/", rooms);
+    /// # let _ = router;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`nest`](Self::nest).
+    #[track_caller]
+    pub fn nest_app<A: WebsocketApp>(self, prefix: &str, app: A) -> Self {
+        self.add(prefix, Target::Mount(boxed(app)))
     }
 
     #[track_caller]

@@ -224,7 +224,7 @@ async fn views_mount_on_axum_and_on_a_url_router() {
     assert_eq!(sent[1], Outbound::Send(Message::text("hello")));
 
     // Under a prefix, the views match what the prefix left.
-    let router = crate::UrlRouter::new().nest("api/", views());
+    let router = crate::UrlRouter::new().nest_app("api/", views());
     let sent = converse(&router, "/api/hello/", vec![]).await;
     assert_eq!(sent[1], Outbound::Send(Message::text("hello")));
 }
