@@ -24,6 +24,7 @@ pub mod views;
 #[cfg(test)]
 mod test_support;
 
+pub use error::PatternError;
 pub use protocol::ProtocolTypeRouter;
 pub use service::ServiceFuture;
 pub use url::UrlRouter;

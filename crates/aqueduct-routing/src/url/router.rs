@@ -7,6 +7,7 @@ use aqueduct_core::{AppFuture, BoxWebsocketApp, Param, Scope, WebsocketApp, Webs
 
 use super::routes::{Route, Routes, expect_route};
 use crate::app::{boxed, deny_not_found};
+use crate::error::PatternError;
 
 /// Routes each WebSocket connection to an application by its path, with
 /// Django `path()` patterns: Channels' `URLRouter`.
@@ -118,6 +119,24 @@ impl UrlRouter {
         self.add(pattern, Target::Endpoint(boxed(app)))
     }
 
+    /// [`route`](Self::route) that returns a malformed or unreachable
+    /// pattern as an error instead of panicking, for routes built from
+    /// configuration.
+    ///
+    /// ```
+    /// use aqueduct_routing::{PatternError, UrlRouter};
+    /// # #[derive(Default)] struct RoomConsumer;
+    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+    ///
+    /// let router = UrlRouter::new().try_route("ws/<room>/", RoomConsumer::default)?;
+    /// let err = router.try_route("ws/<slug:room>/", RoomConsumer::default).unwrap_err();
+    /// assert_eq!(err, PatternError::Shadowed { by: "ws/<room>/".to_owned() });
+    /// # Ok::<(), PatternError>(())
+    /// ```
+    pub fn try_route<A: WebsocketApp>(self, pattern: &str, app: A) -> Result<Self, PatternError> {
+        self.try_add(pattern, Target::Endpoint(boxed(app)))
+    }
+
     /// Mounts `router` under `prefix`: axum's `nest`, Channels'
     /// `path("ws/", URLRouter([...]))`.
     ///
@@ -172,11 +191,15 @@ impl UrlRouter {
     }
 
     #[track_caller]
-    fn add(mut self, source: &str, target: Target) -> Self {
+    fn add(self, source: &str, target: Target) -> Self {
+        let added = self.try_add(source, target);
+        expect_route(added, source)
+    }
+
+    fn try_add(mut self, source: &str, target: Target) -> Result<Self, PatternError> {
         let prefix = !matches!(target, Target::Endpoint(_));
-        let added = self.routes.add(source, target, prefix, hides);
-        expect_route(added, source);
-        self
+        self.routes.add(source, target, prefix, hides)?;
+        Ok(self)
     }
 
     /// Finds the route for `path` (no leading `/`): the earliest added

@@ -13,6 +13,7 @@ use tower::Service;
 use super::response::{ViewResponse, status_response};
 use super::view::View;
 use crate::app::deny_not_found;
+use crate::error::PatternError;
 use crate::service::{ServiceFuture, serve};
 use crate::url::{Routes, expect_route, strip_slash};
 
@@ -82,10 +83,28 @@ impl Views {
     /// malformed, or when an earlier route matches every path this one
     /// would. The message names the pattern and says how to fix it.
     #[track_caller]
-    pub fn route(mut self, pattern: &str, view: View) -> Self {
-        let added = self.routes.add(pattern, view, false, |_, _| true);
-        expect_route(added, pattern);
-        self
+    pub fn route(self, pattern: &str, view: View) -> Self {
+        let added = self.try_route(pattern, view);
+        expect_route(added, pattern)
+    }
+
+    /// [`route`](Self::route) that returns a malformed or unreachable
+    /// pattern as an error instead of panicking.
+    ///
+    /// ```
+    /// use aqueduct_routing::views::{ViewRequest, Views, accept_websocket};
+    ///
+    /// async fn hello(_request: ViewRequest) -> &'static str {
+    ///     "hello"
+    /// }
+    ///
+    /// let err = Views::new().try_route("hello/<int:>/", accept_websocket(hello)).unwrap_err();
+    /// assert!(err.to_string().contains("empty name"));
+    /// ```
+    pub fn try_route(mut self, pattern: &str, view: View) -> Result<Self, PatternError> {
+        // Every earlier view that matches all the new one's paths hides it.
+        self.routes.add(pattern, view, false, |_, _| true)?;
+        Ok(self)
     }
 
     /// Whether there are no routes.

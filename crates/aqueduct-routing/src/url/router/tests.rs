@@ -330,3 +330,21 @@ panics! {
     same_mount_twice: UrlRouter::new().nest_app("ws/", app()).nest_app("ws/", app())
         => r#"Invalid route "ws/": it can never match"#;
 }
+
+#[test]
+fn try_route_returns_what_route_panics_with() {
+    use crate::PatternError;
+    #[rustfmt::skip]
+    let cases = [
+        ("ws/<foo:x>/",  PatternError::UnknownConverter { converter: "foo".into() }),
+        ("ws/<int:>/",   PatternError::EmptyName),
+        ("<a>-<b>/",     PatternError::SharedSegment { first: "<a>".into(), second: "<b>".into() }),
+        ("ws/<room>/",   PatternError::Shadowed { by: "ws/<room>/".into() }),
+    ];
+    let router = UrlRouter::new().route("ws/<room>/", app());
+    for (pattern, expected) in cases {
+        let err = router.clone().try_route(pattern, app()).unwrap_err();
+        assert_eq!(err, expected, "{pattern:?}");
+    }
+    assert!(router.try_route("ws/chat/<room>/", app()).is_ok());
+}
