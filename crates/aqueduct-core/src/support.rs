@@ -14,6 +14,7 @@ use http::{Response, StatusCode};
 use crate::body::Body;
 use crate::conversation::{Deny, Inbound, Outbound, WebsocketIo};
 use crate::error::panic_message;
+use crate::message::Utf8Bytes;
 
 /// Calls `call` and awaits its future, turning a panic in either into the
 /// panic's message, so one connection cannot take the server down.
@@ -46,6 +47,16 @@ pub async fn expect_connect(io: &mut dyn WebsocketIo) -> bool {
             false
         }
     }
+}
+
+/// A text frame tungstenite has checked already, as a message's text.
+pub fn text_from_tungstenite(text: tungstenite::Utf8Bytes) -> Utf8Bytes {
+    Utf8Bytes::from_tungstenite(text)
+}
+
+/// A message's text as the text of a tungstenite frame, unchecked again.
+pub fn text_into_tungstenite(text: Utf8Bytes) -> tungstenite::Utf8Bytes {
+    text.into_tungstenite()
 }
 
 /// A response with `status` and `body` as plain UTF-8 text.

@@ -26,7 +26,7 @@ use crate::limits::Limits;
 use crate::open::{Open, Step};
 use crate::shutdown::Shutdown;
 use crate::stream::Stream;
-use aqueduct_core::__private::text_response;
+use aqueduct_core::__private::{text_into_tungstenite, text_response};
 
 /// Drives one WebSocket connection for the application that owns it.
 pub(crate) struct DriverIo {
@@ -142,7 +142,7 @@ impl DriverIo {
             return Err(ConnectionClosed);
         };
         let frame = match message {
-            Message::Text(text) => tungstenite::Message::Text(text.into()),
+            Message::Text(text) => tungstenite::Message::Text(text_into_tungstenite(text)),
             Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
         };
         let mut send = open.ws.send(frame);
