@@ -71,7 +71,7 @@ where
 ///
 /// let chat = ProtocolTypeRouter::new()
 ///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
-///     .channel_layer(InMemoryChannelLayer::new());
+///     .with_channel_layer(InMemoryChannelLayer::new());
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/", axum::routing::get(|| async { "home" }))
 ///     .route_service("/ws/chat/{room_name}/", chat);

@@ -421,6 +421,14 @@ impl Inner {
     }
 }
 
+/// For `ProtocolTypeRouter::with_channel_layer`, which takes any
+/// `Into<Arc<dyn ChannelLayer>>`.
+impl From<InMemoryChannelLayer> for Arc<dyn ChannelLayer> {
+    fn from(layer: InMemoryChannelLayer) -> Self {
+        Arc::new(layer)
+    }
+}
+
 #[async_trait]
 impl ChannelLayer for InMemoryChannelLayer {
     async fn new_channel(&self, prefix: &str) -> Result<String, LayerError> {

@@ -51,10 +51,10 @@ use crate::{UrlRouter, Views};
 /// let app = ProtocolTypeRouter::new()
 ///     .http(http)
 ///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
-///     .channel_layer(InMemoryChannelLayer::new());
+///     .with_channel_layer(InMemoryChannelLayer::new());
 ///
 /// assert!(app.has_http() && app.has_websocket());
-/// assert!(app.get_channel_layer().is_some());
+/// assert!(app.channel_layer().is_some());
 /// ```
 #[derive(Clone, Default)]
 pub struct ProtocolTypeRouter {
@@ -124,26 +124,29 @@ impl ProtocolTypeRouter {
         self
     }
 
-    /// Gives every WebSocket connection `layer`: Channels'
-    /// `CHANNEL_LAYERS` setting.
-    pub fn channel_layer<L: ChannelLayer>(self, layer: L) -> Self {
-        self.channel_layer_arc(Arc::new(layer))
-    }
-
-    /// Gives every WebSocket connection a layer that is shared already,
-    /// such as one an HTTP handler also uses to `group_send`.
+    /// Gives every WebSocket connection, and every HTTP view, `layer`:
+    /// Channels' `CHANNEL_LAYERS` setting. Named like axum's `with_state`,
+    /// since [`channel_layer`](Self::channel_layer) reads it back.
+    ///
+    /// `layer` is one of aqueduct's layers (`InMemoryChannelLayer`,
+    /// the Redis layers), or an `Arc<dyn ChannelLayer>` that other code
+    /// shares, such as an HTTP handler that also `group_send`s. A layer of
+    /// your own goes in as `Arc::new(layer) as Arc<dyn ChannelLayer>`.
     ///
     /// ```
     /// use std::sync::Arc;
     /// use aqueduct_core::{ChannelLayer, InMemoryChannelLayer};
     /// use aqueduct_routing::ProtocolTypeRouter;
     ///
+    /// let app = ProtocolTypeRouter::new().with_channel_layer(InMemoryChannelLayer::new());
+    /// assert!(app.channel_layer().is_some());
+    ///
     /// let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryChannelLayer::new());
-    /// let app = ProtocolTypeRouter::new().channel_layer_arc(layer.clone());
-    /// assert!(Arc::ptr_eq(app.get_channel_layer().unwrap(), &layer));
+    /// let app = ProtocolTypeRouter::new().with_channel_layer(layer.clone());
+    /// assert!(Arc::ptr_eq(app.channel_layer().unwrap(), &layer));
     /// ```
-    pub fn channel_layer_arc(mut self, layer: Arc<dyn ChannelLayer>) -> Self {
-        self.channel_layer = Some(layer);
+    pub fn with_channel_layer(mut self, layer: impl Into<Arc<dyn ChannelLayer>>) -> Self {
+        self.channel_layer = Some(layer.into());
         self
     }
 
@@ -200,7 +203,7 @@ impl ProtocolTypeRouter {
     }
 
     /// The channel layer, if one is set: Channels' `get_channel_layer()`.
-    pub fn get_channel_layer(&self) -> Option<&Arc<dyn ChannelLayer>> {
+    pub fn channel_layer(&self) -> Option<&Arc<dyn ChannelLayer>> {
         self.channel_layer.as_ref()
     }
 

@@ -196,7 +196,7 @@ async fn views_come_first_and_the_rest_falls_through_to_the_arms() {
         .views(views())
         .http(arm)
         .websocket(probes.app("websocket arm"))
-        .channel_layer(InMemoryChannelLayer::new());
+        .with_channel_layer(InMemoryChannelLayer::new());
     let call = |uri: &str| app.call_http(Request::get(uri).body(Body::empty()).unwrap());
     let body = |response: ViewResponse| async {
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
