@@ -15,7 +15,8 @@
 //!     Ok(String::new())
 //! }
 //!
-//! let app = ProtocolTypeRouter::new().views(Views::new().route("echo/", accept_websocket(echo)));
+//! let views = Views::new().route("echo/", accept_websocket(echo));
+//! let app = ProtocolTypeRouter::from(views);
 //! # let _ = app;
 //! ```
 //!

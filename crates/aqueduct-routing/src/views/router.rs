@@ -2,19 +2,26 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use aqueduct_core::{AppFuture, Body, BoxError, Param, Scope, WebsocketApp, WebsocketIo};
+use aqueduct_core::{
+    AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, Param, Scope, WebsocketApp,
+    WebsocketIo,
+};
 use bytes::Bytes;
-use http::{Request, StatusCode, Uri};
+use futures_util::future::Either;
+use http::{Request, Response};
 use percent_encoding::percent_decode_str;
 use tower::Service;
 
-use super::response::{ViewResponse, status_response};
+use super::response::ViewResponse;
 use super::view::View;
-use crate::app::deny_not_found;
+use crate::app::{boxed, deny_not_found};
 use crate::error::PatternError;
-use crate::service::{ServiceFuture, serve};
+use crate::protocol::http::{HttpService, box_service, serve};
+use crate::service::ServiceFuture;
 use crate::url::{Routes, expect_route, strip_slash};
 
 /// Routes requests to [views](View) by path, with the Django `path()`
@@ -22,12 +29,14 @@ use crate::url::{Routes, expect_route, strip_slash};
 /// for dwebsocket views.
 ///
 /// One route answers both protocols: a plain HTTP request and a WebSocket
-/// handshake on the same path reach the same view. Mount the table on
-/// [`ProtocolTypeRouter::views`](crate::ProtocolTypeRouter::views): it is
-/// tried first, and whatever it does not match goes on to the http and
-/// websocket arms, so views, consumers and an axum `Router` share one
-/// server. On its own, `Views` is also a [`WebsocketApp`] and a tower
-/// [`Service`] that answer `404 Not Found` when no route matches.
+/// handshake on the same path reach the same view. `Views` is a tower
+/// [`Service`] and a [`WebsocketApp`], so it goes on the arms of a
+/// [`ProtocolTypeRouter`](crate::ProtocolTypeRouter) like any other
+/// application. What no route matches goes to the fallback of its
+/// protocol, [`fallback_http`](Self::fallback_http) (an axum `Router`) or
+/// [`fallback_websocket`](Self::fallback_websocket) (a `UrlRouter`), or
+/// gets `404 Not Found`; so views, consumers and an axum `Router` share
+/// one server.
 ///
 /// Routes are tried in the order they were added, converters included
 /// (`<int:id>`, `<slug:…>`, …), and the view reads what they captured with
@@ -59,14 +68,17 @@ use crate::url::{Routes, expect_route, strip_slash};
 /// let views = Views::new()
 ///     .route("echo/", accept_websocket(echo))
 ///     .route("rooms/<int:id>/", require_websocket(room));
+/// let pages = axum::Router::new().route("/", axum::routing::get(|| async { "home" }));
 /// let app = ProtocolTypeRouter::new()
-///     .views(views)
-///     .http(axum::Router::new().route("/", axum::routing::get(|| async { "home" })));
+///     .http(views.clone().fallback_http(pages))
+///     .websocket(views);
 /// # let _ = app;
 /// ```
 #[derive(Clone, Default)]
 pub struct Views {
     routes: Routes<View>,
+    http_fallback: Option<HttpService>,
+    websocket_fallback: Option<BoxWebsocketApp>,
 }
 
 impl Views {
@@ -107,6 +119,31 @@ impl Views {
         Ok(self)
     }
 
+    /// Sends the plain HTTP requests that no view matches to `service`
+    /// (an axum `Router`, say) instead of answering `404 Not Found`.
+    ///
+    /// Any service that fits [`ProtocolTypeRouter::http`](crate::ProtocolTypeRouter::http)
+    /// fits here. Replaces any earlier http fallback.
+    pub fn fallback_http<S, B>(mut self, service: S) -> Self
+    where
+        S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.http_fallback = Some(box_service(service));
+        self
+    }
+
+    /// Sends the WebSocket connections that no view matches to `app` (a
+    /// `UrlRouter` of consumers, say) instead of refusing them with 404.
+    /// Replaces any earlier websocket fallback.
+    pub fn fallback_websocket<A: WebsocketApp>(mut self, app: A) -> Self {
+        self.websocket_fallback = Some(boxed(app));
+        self
+    }
+
     /// Whether there are no routes.
     pub fn is_empty(&self) -> bool {
         self.routes.is_empty()
@@ -120,47 +157,46 @@ impl Views {
         })
     }
 
-    /// The view for an HTTP request to `uri`, and what its route captured.
-    pub(crate) fn find_http(&self, uri: &Uri) -> Option<(View, Vec<Param>)> {
-        let path = percent_decode_str(uri.path()).decode_utf8_lossy();
-        self.find(&path)
-            .map(|(view, params)| (view.clone(), params))
-    }
-
-    /// The future that runs the view for a WebSocket; the scope and the
-    /// conversation back when no route matches.
-    pub(crate) fn match_websocket<'a>(
-        &'a self,
-        mut scope: Scope,
-        io: Box<dyn WebsocketIo>,
-    ) -> Result<AppFuture<'a>, (Scope, Box<dyn WebsocketIo>)> {
-        // Mounted under a `UrlRouter` prefix, match what the prefix left.
-        let path = scope.path_remaining().unwrap_or(scope.path());
-        let Some((view, params)) = self.find(path) else {
-            return Err((scope, io));
+    /// Answers a plain HTTP request with its view, or else the http
+    /// fallback. The channel layer is the one a `ProtocolTypeRouter` put
+    /// in the request's extensions, if any.
+    fn call_http(
+        &self,
+        request: Request<Body>,
+    ) -> impl Future<Output = ViewResponse> + Send + use<> {
+        let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
+        let Some((view, params)) = self.find(&path) else {
+            return Either::Right(serve(self.http_fallback.clone(), request));
         };
-        scope.params_mut().extend(params);
-        scope.set_path_remaining(Some(String::new()));
-        Ok(view.call(scope, io))
+        let view = view.clone();
+        let layer = request.extensions().get::<Arc<dyn ChannelLayer>>().cloned();
+        Either::Left(view.serve_http(request, params, layer))
     }
 }
 
 // Not `async fn`: handing back the view's own future keeps the
 // connection's task one future deep (see `AppFuture`).
 impl WebsocketApp for Views {
-    fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
-        self.match_websocket(scope, io)
-            .unwrap_or_else(|(scope, io)| {
-                tracing::info!(path = %scope.path(), "no view matches the path; refusing with 404");
-                let body = format!("No view found for path {:?}.", scope.path());
-                Box::pin(deny_not_found(io, body))
-            })
+    fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
+        // Mounted under a `UrlRouter` prefix, match what the prefix left.
+        let path = scope.path_remaining().unwrap_or(scope.path());
+        if let Some((view, params)) = self.find(path) {
+            scope.params_mut().extend(params);
+            scope.set_path_remaining(Some(String::new()));
+            return view.call(scope, io);
+        }
+        if let Some(app) = &self.websocket_fallback {
+            return app.call(scope, io);
+        }
+        tracing::info!(path = %scope.path(), "no view matches the path; refusing with 404");
+        let body = format!("No view found for path {:?}.", scope.path());
+        Box::pin(deny_not_found(io, body))
     }
 }
 
 /// Serves the table on its own in a host such as axum: plain HTTP and
-/// WebSocket handshakes alike go to the view their path matches, or get
-/// `404 Not Found`.
+/// WebSocket handshakes alike go to the view their path matches, or to the
+/// fallback of their protocol, or get `404 Not Found`.
 ///
 /// Views served this way see no channel layer, and their WebSockets get
 /// the default limits: for those, mount a
@@ -192,19 +228,8 @@ where
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
         let views = self.clone();
-        let http = move |request: Request<Body>| {
-            let found = views.find_http(request.uri());
-            async move {
-                match found {
-                    Some((view, params)) => view.serve_http(request, params, None).await,
-                    None => {
-                        tracing::debug!(path = %request.uri().path(), "no view matches the path; answering 404");
-                        status_response(StatusCode::NOT_FOUND)
-                    }
-                }
-            }
-        };
-        serve(None, request, || self.clone(), http)
+        let http = move |request: Request<Body>| views.call_http(request);
+        crate::service::serve(None, request, || self.clone(), http)
     }
 }
 
@@ -212,6 +237,8 @@ impl fmt::Debug for Views {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Views")
             .field("routes", &self.routes)
-            .finish_non_exhaustive()
+            .field("http_fallback", &self.http_fallback.is_some())
+            .field("websocket_fallback", &self.websocket_fallback.is_some())
+            .finish()
     }
 }
