@@ -26,6 +26,7 @@ mod test_support;
 
 pub use error::PatternError;
 pub use protocol::ProtocolTypeRouter;
+pub use protocol::http::HttpArm;
 pub use service::ServiceFuture;
 pub use url::UrlRouter;
 pub use views::Views;

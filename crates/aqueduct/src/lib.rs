@@ -42,7 +42,7 @@ pub use aqueduct_core::{
 #[doc(inline)]
 pub use aqueduct_routing::views;
 #[doc(inline)]
-pub use aqueduct_routing::{PatternError, ProtocolTypeRouter, UrlRouter, Views};
+pub use aqueduct_routing::{HttpArm, PatternError, ProtocolTypeRouter, UrlRouter, Views};
 #[doc(inline)]
 pub use aqueduct_server::{Server, TlsError, rustls, serve};
 #[doc(inline)]

@@ -8,20 +8,18 @@ use std::sync::Arc;
 
 use ::http::{Request, Response};
 use aqueduct_core::{
-    AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
+    AppFuture, Body, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
 };
 use aqueduct_websocket::{Driver, Limits};
-use bytes::Bytes;
-use tower::Service;
 
-use self::http::{HttpService, box_service, serve};
+use self::http::{HttpArm, HttpService, serve};
 use crate::UrlRouter;
 use crate::app::{boxed, deny_not_found};
 
 /// The top of an aqueduct application: sends each connection to the arm
 /// for its protocol. Channels' `ProtocolTypeRouter`.
 ///
-/// The http arm is any tower [`Service`], so an axum `Router` plugs in
+/// The http arm is any tower [`Service`](tower::Service), so an axum `Router` plugs in
 /// unchanged, as Channels mounts Django's own ASGI app for `"http"`. The
 /// websocket arm is any [`WebsocketApp`], usually a [`UrlRouter`]. The
 /// channel layer, if any, is set on every WebSocket scope, where consumers
@@ -79,15 +77,8 @@ impl ProtocolTypeRouter {
     /// Any `Clone + Send + Sync` tower service over
     /// `http::Request<aqueduct_core::Body>` fits, whatever its response
     /// body and error types: an axum `Router`, a tower-http `ServeDir`.
-    pub fn http<S, B>(mut self, service: S) -> Self
-    where
-        S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        self.http = Some(box_service(service));
+    pub fn http(mut self, service: impl HttpArm) -> Self {
+        self.http = Some(service.into_http_service());
         self
     }
 

@@ -12,7 +12,7 @@ use aqueduct_core::{
 };
 use bytes::Bytes;
 use futures_util::future::Either;
-use http::{Request, Response};
+use http::Request;
 use percent_encoding::percent_decode_str;
 use tower::Service;
 
@@ -20,7 +20,7 @@ use super::response::ViewResponse;
 use super::view::View;
 use crate::app::{boxed, deny_not_found};
 use crate::error::PatternError;
-use crate::protocol::http::{HttpService, box_service, serve};
+use crate::protocol::http::{HttpArm, HttpService, serve};
 use crate::service::ServiceFuture;
 use crate::url::{Routes, expect_route, strip_slash};
 
@@ -124,15 +124,8 @@ impl Views {
     ///
     /// Any service that fits [`ProtocolTypeRouter::http`](crate::ProtocolTypeRouter::http)
     /// fits here. Replaces any earlier http fallback.
-    pub fn fallback_http<S, B>(mut self, service: S) -> Self
-    where
-        S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        self.http_fallback = Some(box_service(service));
+    pub fn fallback_http(mut self, service: impl HttpArm) -> Self {
+        self.http_fallback = Some(service.into_http_service());
         self
     }
 
