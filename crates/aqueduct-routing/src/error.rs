@@ -145,6 +145,7 @@ impl fmt::Display for PatternError {
 /// let err = BodyError::TooLarge { limit: 1024 };
 /// assert!(err.to_string().contains("1024 bytes"));
 /// ```
+#[cfg(feature = "views")]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BodyError {
@@ -160,6 +161,7 @@ pub enum BodyError {
     },
 }
 
+#[cfg(feature = "views")]
 impl fmt::Display for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -174,6 +176,7 @@ impl fmt::Display for BodyError {
     }
 }
 
+#[cfg(feature = "views")]
 impl std::error::Error for BodyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {

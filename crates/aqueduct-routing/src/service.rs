@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use tower::Service;
 
-use crate::views::status_response;
+use crate::protocol::http::status_response;
 
 /// The future every router's `Service::call` returns.
 pub type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;

@@ -4,7 +4,7 @@ use aqueduct_core::{Body, BoxError};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
-use crate::views::status_response;
+use aqueduct_core::__private::text_response;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
@@ -59,4 +59,9 @@ pub(crate) async fn serve(service: Option<HttpService>, request: Request<Body>) 
             status_response(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
+}
+
+/// A response with `status`, its reason phrase as the body.
+pub(crate) fn status_response(status: StatusCode) -> Response<Body> {
+    text_response(status, status.canonical_reason().unwrap_or_default())
 }

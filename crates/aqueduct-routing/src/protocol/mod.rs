@@ -224,6 +224,7 @@ impl From<UrlRouter> for ProtocolTypeRouter {
     }
 }
 
+#[cfg(feature = "views")]
 impl From<crate::Views> for ProtocolTypeRouter {
     /// A router with `views` (and their fallbacks) on both arms.
     fn from(views: crate::Views) -> Self {

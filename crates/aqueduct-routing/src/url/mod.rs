@@ -15,7 +15,9 @@ mod routes;
 pub(crate) mod shape;
 pub(crate) mod table;
 
+#[cfg(feature = "views")]
 pub(crate) use routes::{Routes, expect_route};
 
 pub use router::UrlRouter;
+#[cfg(feature = "views")]
 pub(crate) use router::strip_slash;

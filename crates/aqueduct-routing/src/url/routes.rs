@@ -78,6 +78,7 @@ impl<T> Routes<T> {
     }
 
     /// Whether there are no routes.
+    #[cfg(feature = "views")]
     pub(crate) fn is_empty(&self) -> bool {
         self.routes.is_empty()
     }

@@ -41,7 +41,6 @@ mod websocket;
 
 pub use crate::error::BodyError;
 pub use request::{DEFAULT_BODY_LIMIT, ViewRequest};
-pub(crate) use response::status_response;
 pub use response::{IntoViewResponse, ViewResponse};
 pub use router::Views;
 pub use view::{View, accept_websocket, require_websocket};

@@ -51,12 +51,8 @@ pub trait IntoViewResponse {
 #[derive(Clone, Debug)]
 pub(crate) struct ViewFailure(pub(crate) Arc<Error>);
 
+pub(crate) use crate::protocol::http::status_response;
 pub(crate) use aqueduct_core::__private::text_response;
-
-/// A response with `status`, its reason phrase as the body.
-pub(crate) fn status_response(status: StatusCode) -> ViewResponse {
-    text_response(status, status.canonical_reason().unwrap_or_default())
-}
 
 impl<B> IntoViewResponse for Response<B>
 where
