@@ -30,7 +30,8 @@ mod support;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::support::{
-        catch_panic, expect_connect, text_from_tungstenite, text_into_tungstenite, text_response,
+        catch_panic, expect_connect, log_skipped, text_from_tungstenite, text_into_tungstenite,
+        text_response,
     };
 }
 

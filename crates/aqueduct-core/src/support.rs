@@ -14,6 +14,7 @@ use http::{Response, StatusCode};
 use crate::body::Body;
 use crate::conversation::{Deny, Inbound, Outbound, WebsocketIo};
 use crate::error::panic_message;
+use crate::layer::GroupSendReport;
 use crate::message::Utf8Bytes;
 
 /// Calls `call` and awaits its future, turning a panic in either into the
@@ -57,6 +58,18 @@ pub fn text_from_tungstenite(text: tungstenite::Utf8Bytes) -> Utf8Bytes {
 /// A message's text as the text of a tungstenite frame, unchecked again.
 pub fn text_into_tungstenite(text: Utf8Bytes) -> tungstenite::Utf8Bytes {
     text.into_tungstenite()
+}
+
+/// Logs the members a `group_send` skipped because their channels were
+/// full: every layer says it the same way.
+pub fn log_skipped(group: &str, report: &GroupSendReport) {
+    if report.over_capacity > 0 {
+        tracing::debug!(
+            group,
+            over_capacity = report.over_capacity,
+            "group_send skipped full channels"
+        );
+    }
 }
 
 /// A response with `status` and `body` as plain UTF-8 text.
