@@ -34,7 +34,7 @@ fn home() -> axum::Router {
 #[tokio::test]
 async fn consumers_mount_with_route_service_nest_service_and_fallback_service() {
     let layer = || InMemoryChannelLayer::new();
-    let with_layer = |urls: UrlRouter| ProtocolTypeRouter::from(urls).channel_layer(layer());
+    let with_layer = |urls: UrlRouter| ProtocolTypeRouter::from(urls).with_channel_layer(layer());
     // `nest_service` strips its prefix: the inner router sees the rest.
     let nested = UrlRouter::new().route("chat/<room_name>/", example_chat::ChatConsumer::default);
     #[rustfmt::skip]
@@ -101,7 +101,7 @@ async fn views_answer_http_and_websocket_under_axum() {
 
 #[tokio::test]
 async fn under_axum_a_websocket_can_be_an_http2_stream() {
-    let chat = ProtocolTypeRouter::from(chat()).channel_layer(InMemoryChannelLayer::new());
+    let chat = ProtocolTypeRouter::from(chat()).with_channel_layer(InMemoryChannelLayer::new());
     let addr = serve(home().route_service("/ws/chat/{room_name}/", chat)).await;
     // HTTP/2 with prior knowledge: axum's server speaks it on plain TCP.
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();

@@ -68,7 +68,7 @@ async fn groups_are_joined_before_connect_and_left_after_disconnect() {
     let layer = InMemoryChannelLayer::new();
     let app = ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/watch/", Watcher::default))
-        .channel_layer(layer.clone());
+        .with_channel_layer(layer.clone());
     let server = TestServer::start(app).await;
 
     let mut client = connect(&server.ws("/ws/watch/")).await;
@@ -101,7 +101,7 @@ async fn groups_are_joined_before_connect_and_left_after_disconnect() {
 async fn a_consumer_can_send_to_another_by_channel_name() {
     let app = ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/watch/", Watcher::default))
-        .channel_layer(InMemoryChannelLayer::new());
+        .with_channel_layer(InMemoryChannelLayer::new());
     let server = TestServer::start(app).await;
     let mut alice = connect(&server.ws("/ws/watch/")).await;
     let mut bob = connect(&server.ws("/ws/watch/")).await;
@@ -154,7 +154,7 @@ async fn hooks_of_one_connection_never_overlap() {
         .websocket(UrlRouter::new().route("ws/slow/", move || Slow {
             log: factory_log.clone(),
         }))
-        .channel_layer(layer.clone());
+        .with_channel_layer(layer.clone());
     let server = TestServer::start(app).await;
     let mut client = connect(&server.ws("/ws/slow/")).await;
 

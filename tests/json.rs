@@ -252,7 +252,7 @@ async fn groups_and_events_work_for_a_json_consumer() {
     let layer = InMemoryChannelLayer::new();
     let app = ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/room/", Room::default))
-        .channel_layer(layer.clone());
+        .with_channel_layer(layer.clone());
     let server = TestServer::start(app).await;
     let mut alice = connect(&server.ws("/ws/room/")).await;
     let mut bob = connect(&server.ws("/ws/room/")).await;

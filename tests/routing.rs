@@ -37,7 +37,7 @@ fn app() -> ProtocolTypeRouter {
         .route("ws/uuid/<uuid:id>/", ShowParams::default)
         .route("ws/files/<path:file>", ShowParams::default)
         .route("/ws/leading/", ShowParams::default)
-        .route("ws/rooms/<int:room>/", rooms)
+        .nest("ws/rooms/<int:room>/", rooms)
         .into()
 }
 

@@ -86,7 +86,7 @@ async fn each_connection_has_a_span_and_its_milestones_are_events() {
 
     let app = ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/echo/", Echo::default))
-        .channel_layer(InMemoryChannelLayer::new());
+        .with_channel_layer(InMemoryChannelLayer::new());
     let server = TestServer::start(app).await;
     let mut client = connect(&server.ws("/ws/echo/")).await;
     send_text(&mut client, "hi").await;

@@ -32,7 +32,7 @@ fn app() -> (ProtocolTypeRouter, Reports<String>) {
         )
         .route("boom/", accept_websocket(boom))
         .route("rooms/<int:id>/", accept_websocket(room));
-    (example_views::app().views(views), reports)
+    (example_views::app_with_views(views), reports)
 }
 
 /// Reads until `wait()` says the client is gone, then reports how it ended.

@@ -93,19 +93,32 @@ impl fmt::Debug for Error {
 
 /// The message of a caught panic, for the log line that reports it.
 ///
-/// Drivers and routers catch a panicking hook or view so that one
-/// connection cannot take the server down; this is what they log.
-///
-/// ```
-/// let caught = std::panic::catch_unwind(|| panic!("no room {}", 7)).unwrap_err();
-/// assert_eq!(aqueduct_core::panic_message(&*caught), "no room 7");
-/// ```
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+/// Drivers and routers catch a panicking hook or view (through
+/// `catch_panic`) so that one connection cannot take the server down;
+/// this is what they log.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = panic.downcast_ref::<&str>() {
         (*text).to_owned()
     } else if let Some(text) = panic.downcast_ref::<String>() {
         text.clone()
     } else {
         "a non-string panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_message_reads_str_and_string_payloads() {
+        let cases: [(Box<dyn std::any::Any + Send>, &str); 3] = [
+            (Box::new("no room"), "no room"),
+            (Box::new(format!("no room {}", 7)), "no room 7"),
+            (Box::new(7_u8), "a non-string panic payload"),
+        ];
+        for (payload, expected) in cases {
+            assert_eq!(panic_message(&*payload), expected);
+        }
     }
 }

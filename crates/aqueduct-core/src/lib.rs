@@ -24,13 +24,23 @@ mod event;
 mod layer;
 mod message;
 mod scope;
+mod support;
+
+/// What aqueduct's own crates share: not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::support::{
+        catch_panic, expect_connect, log_skipped, text_from_tungstenite, text_into_tungstenite,
+        text_response,
+    };
+}
 
 pub use app::{AppFuture, BoxWebsocketApp, WebsocketApp};
 pub use body::{Body, BoxError};
 pub use close::{CloseCode, CloseFrame};
 pub use consumer::{Context, JsonWebsocketConsumer, WebsocketConsumer};
 pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, Recv, WebsocketIo};
-pub use error::{Error, Result, panic_message};
+pub use error::{Error, Result};
 pub use event::{Event, EventError};
 pub use layer::{
     Capacities, ChannelLayer, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,

@@ -113,17 +113,16 @@ impl TryFrom<Vec<u8>> for Utf8Bytes {
     }
 }
 
-/// For WebSocket drivers: a text frame tungstenite has checked already.
-impl From<tungstenite::Utf8Bytes> for Utf8Bytes {
-    fn from(text: tungstenite::Utf8Bytes) -> Self {
+impl Utf8Bytes {
+    /// For WebSocket drivers: a text frame tungstenite has checked already.
+    /// Not a `From` impl, so tungstenite stays out of the public API.
+    pub(crate) fn from_tungstenite(text: tungstenite::Utf8Bytes) -> Self {
         Self(text)
     }
-}
 
-/// For WebSocket drivers: the text of a frame to send, unchecked again.
-impl From<Utf8Bytes> for tungstenite::Utf8Bytes {
-    fn from(text: Utf8Bytes) -> Self {
-        text.0
+    /// For WebSocket drivers: the text of a frame to send, unchecked again.
+    pub(crate) fn into_tungstenite(self) -> tungstenite::Utf8Bytes {
+        self.0
     }
 }
 

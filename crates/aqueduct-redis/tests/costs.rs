@@ -94,7 +94,7 @@ async fn idle_connections_share_a_fixed_number_of_redis_connections() {
         .unwrap();
     let app = ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/", Idle::default))
-        .channel_layer(layer);
+        .with_channel_layer(layer);
     let mut clients = Vec::new();
     let mut counts = Vec::new();
     for target in [1, 200] {

@@ -86,7 +86,7 @@ fn router() -> UrlRouter {
         .route("ws/docs/<slug:doc>/cursors/", DenyApp)
         .route("ws/live/scores/", DenyApp)
         .route("ws/live/<slug:sport>/<int:match_id>/", DenyApp)
-        .route("ws/games/", games)
+        .nest("ws/games/", games)
         .route("ws/admin/metrics/", DenyApp)
         .route("ws/admin/logs/<path:stream>", DenyApp)
         .route("ws/files/<path:file_path>", DenyApp)

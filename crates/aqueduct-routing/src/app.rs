@@ -3,13 +3,14 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use aqueduct_core::{BoxWebsocketApp, Deny, Inbound, Outbound, WebsocketApp, WebsocketIo};
+use aqueduct_core::__private::expect_connect;
+use aqueduct_core::{BoxWebsocketApp, Deny, Outbound, WebsocketApp, WebsocketIo};
 use http::StatusCode;
 
 /// Returns `value` as a `T` if it is one, or gives it back.
 ///
 /// Routers take `impl WebsocketApp`; this is how they notice that the app is
-/// in fact a `UrlRouter` (to nest it) or already boxed (to not box it twice).
+/// already boxed, so as not to box it twice.
 pub(crate) fn downcast<T: Any, A: Any>(value: A) -> Result<T, A> {
     let mut slot = Some(value);
     let as_t = (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>();
@@ -29,7 +30,7 @@ pub(crate) fn boxed<A: WebsocketApp>(app: A) -> BoxWebsocketApp {
 /// Waits for the client's `Connect` first, as the conversation requires;
 /// a client that already left gets nothing.
 pub(crate) async fn deny_not_found(mut io: Box<dyn WebsocketIo>, body: String) {
-    if io.recv().await == Inbound::Connect {
+    if expect_connect(&mut *io).await {
         let deny = Deny::new(StatusCode::NOT_FOUND).with_body(body);
         // A failed send means the client is gone: nobody is left to tell.
         let _ = io.send(Outbound::Deny(deny)).await;

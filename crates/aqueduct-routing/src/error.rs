@@ -2,37 +2,84 @@
 //!
 //! A bad route pattern is a programmer error found at startup:
 //! `UrlRouter::route` panics with the message built here, naming the
-//! pattern, as axum's `route` does. A request body a view cannot read is a
+//! pattern, as axum's `route` does; `try_route` returns it as a
+//! [`PatternError`] instead. A request body a view cannot read is a
 //! runtime failure, a [`BodyError`].
 
 use std::fmt;
 
 use crate::url::converter::Converter;
 
-/// Why a route pattern was refused.
+/// Why a route pattern was refused, as
+/// [`UrlRouter::try_route`](crate::UrlRouter::try_route) and
+/// [`Views::try_route`](crate::Views::try_route) return it.
+///
+/// Its message says how to fix the pattern.
+///
+/// ```
+/// use aqueduct_routing::{PatternError, UrlRouter};
+/// # #[derive(Default)] struct RoomConsumer;
+/// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+///
+/// let err = UrlRouter::new().try_route("ws/<foo:room>/", RoomConsumer::default).unwrap_err();
+/// assert!(matches!(err, PatternError::UnknownConverter { ref converter } if converter == "foo"));
+/// assert!(err.to_string().contains("use one of str, int, slug, uuid, path"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum PatternError {
+#[non_exhaustive]
+pub enum PatternError {
     /// `<foo:name>` with a converter that does not exist.
-    UnknownConverter { converter: String },
+    UnknownConverter {
+        /// The converter's name, `foo`.
+        converter: String,
+    },
     /// A `<` with no `>` after it.
-    Unclosed { at: usize },
+    Unclosed {
+        /// The byte offset of the `<` in the pattern.
+        at: usize,
+    },
     /// `<>` or `<int:>`.
     EmptyName,
     /// A name that is not an identifier, such as `<room-name>`.
-    BadName { name: String },
+    BadName {
+        /// The name as written.
+        name: String,
+    },
     /// Two parameters with the same name.
-    DuplicateName { name: String },
+    DuplicateName {
+        /// The repeated name.
+        name: String,
+    },
     /// Two parameters in one path segment, such as `<a>-<b>`.
-    SharedSegment { first: String, second: String },
+    SharedSegment {
+        /// The first parameter, as written (`<a>`).
+        first: String,
+        /// The second parameter, as written (`<b>`).
+        second: String,
+    },
     /// Text or parameters after a `<path:…>` parameter.
-    PathNotLast { name: String },
+    PathNotLast {
+        /// The name of the `<path:…>` parameter.
+        name: String,
+    },
     /// A nested router's prefix with a `<path:…>` parameter.
-    PathInPrefix { name: String },
+    PathInPrefix {
+        /// The name of the `<path:…>` parameter.
+        name: String,
+    },
     /// A nested router's prefix that ends with a parameter, such as `ws/<room>`.
-    PrefixEndsWithParam { name: String },
+    PrefixEndsWithParam {
+        /// The name of the last parameter.
+        name: String,
+    },
     /// A route that an earlier route always matches first.
-    Shadowed { by: String },
+    Shadowed {
+        /// The earlier route's pattern, as written.
+        by: String,
+    },
 }
+
+impl std::error::Error for PatternError {}
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -98,6 +145,7 @@ impl fmt::Display for PatternError {
 /// let err = BodyError::TooLarge { limit: 1024 };
 /// assert!(err.to_string().contains("1024 bytes"));
 /// ```
+#[cfg(feature = "views")]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BodyError {
@@ -113,6 +161,7 @@ pub enum BodyError {
     },
 }
 
+#[cfg(feature = "views")]
 impl fmt::Display for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -127,6 +176,7 @@ impl fmt::Display for BodyError {
     }
 }
 
+#[cfg(feature = "views")]
 impl std::error::Error for BodyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {

@@ -6,8 +6,9 @@
 //!   WebSocket the channel layer.
 //! - [`UrlRouter`] picks a WebSocket application by path, with Django
 //!   `path()` patterns such as `ws/chat/<room_name>/`.
-//! - [`views`]: dwebsocket-style views, one async function answering HTTP
-//!   and WebSocket at the same path, routed by [`Views`].
+//! - `views` (the `views` feature, on by default): dwebsocket-style views,
+//!   one async function answering HTTP and WebSocket at the same path,
+//!   routed by `Views`.
 //!
 //! None of them opens a socket. aqueduct's server and the test
 //! communicator drive them; each is also a tower `Service` that another
@@ -19,12 +20,16 @@ mod error;
 mod protocol;
 mod service;
 mod url;
+#[cfg(feature = "views")]
 pub mod views;
 
 #[cfg(test)]
 mod test_support;
 
+pub use error::PatternError;
 pub use protocol::ProtocolTypeRouter;
+pub use protocol::http::HttpArm;
 pub use service::ServiceFuture;
 pub use url::UrlRouter;
+#[cfg(feature = "views")]
 pub use views::Views;

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use tower::Service;
 
-use crate::views::status_response;
+use crate::protocol::http::status_response;
 
 /// The future every router's `Service::call` returns.
 pub type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
@@ -71,7 +71,7 @@ where
 ///
 /// let chat = ProtocolTypeRouter::new()
 ///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
-///     .channel_layer(InMemoryChannelLayer::new());
+///     .with_channel_layer(InMemoryChannelLayer::new());
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/", axum::routing::get(|| async { "home" }))
 ///     .route_service("/ws/chat/{room_name}/", chat);

@@ -83,7 +83,7 @@ impl WebsocketConsumer for Room {
 fn app(layer: &Flaky) -> ProtocolTypeRouter {
     ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/", Room::default))
-        .channel_layer(layer.clone())
+        .with_channel_layer(Arc::new(layer.clone()) as Arc<dyn ChannelLayer>)
 }
 
 #[tokio::test]

@@ -46,7 +46,7 @@ impl WebsocketConsumer for Napper {
 fn app() -> ProtocolTypeRouter {
     ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/", Napper::default))
-        .channel_layer(InMemoryChannelLayer::new())
+        .with_channel_layer(InMemoryChannelLayer::new())
 }
 
 /// Runs `test` and asserts it took virtual time but next to no wall time.

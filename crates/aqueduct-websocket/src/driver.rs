@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aqueduct_core::__private::text_response;
 use aqueduct_core::{Body, Scope, ScopeKind, WebsocketIo};
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{Request, Response, StatusCode};
 use tokio::sync::oneshot;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -159,32 +160,21 @@ impl Driver {
                 Err(err) => {
                     tracing::info!(error = err, "bad websocket handshake");
                     let body = format!("bad WebSocket handshake: {err}");
-                    return plain(StatusCode::BAD_REQUEST, body);
+                    return text_response(StatusCode::BAD_REQUEST, body);
                 }
             };
             match tokio::time::timeout(timeout, decision).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(_)) => {
                     tracing::error!("application ended without answering the handshake");
-                    plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                    text_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
                 }
                 Err(_) => {
                     tracing::warn!(?timeout, "connect neither accepted nor denied in time");
-                    plain(StatusCode::SERVICE_UNAVAILABLE, "the handshake timed out")
+                    text_response(StatusCode::SERVICE_UNAVAILABLE, "the handshake timed out")
                 }
             }
         }
         .instrument(span)
     }
-}
-
-/// A plain-text response: what a refused handshake gets.
-pub(crate) fn plain(status: StatusCode, body: impl Into<String>) -> Response<Body> {
-    let mut response = Response::new(Body::from(body.into()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }

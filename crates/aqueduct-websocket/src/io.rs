@@ -20,13 +20,13 @@ use tokio::sync::oneshot;
 use tokio::time::timeout;
 
 use crate::closing;
-use crate::driver::plain;
 use crate::failure::Failure;
 use crate::lean::LeanIo;
 use crate::limits::Limits;
 use crate::open::{Open, Step};
 use crate::shutdown::Shutdown;
 use crate::stream::Stream;
+use aqueduct_core::__private::{text_into_tungstenite, text_response};
 
 /// Drives one WebSocket connection for the application that owns it.
 pub(crate) struct DriverIo {
@@ -129,7 +129,7 @@ impl DriverIo {
     }
 
     fn deny(&mut self, handshake: Handshake, deny: Deny) {
-        let mut response = plain(deny.status, deny.body);
+        let mut response = text_response(deny.status, deny.body);
         response.headers_mut().extend(deny.headers);
         tracing::info!(status = deny.status.as_u16(), "websocket rejected");
         // If the client already left there is nobody to tell.
@@ -142,7 +142,7 @@ impl DriverIo {
             return Err(ConnectionClosed);
         };
         let frame = match message {
-            Message::Text(text) => tungstenite::Message::Text(text.into()),
+            Message::Text(text) => tungstenite::Message::Text(text_into_tungstenite(text)),
             Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
         };
         let mut send = open.ws.send(frame);

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use aqueduct_core::__private::text_from_tungstenite;
 use aqueduct_core::{CloseCode, Inbound, Message};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -128,7 +129,7 @@ fn on_frame(frame: Option<Result<tungstenite::Message, tungstenite::Error>>) -> 
     let step = match frame {
         // tungstenite checked the text, and closes with 1007 if it is not UTF-8.
         Some(Ok(tungstenite::Message::Text(text))) => {
-            Step::Deliver(Inbound::Receive(Message::Text(text.into())))
+            Step::Deliver(Inbound::Receive(Message::Text(text_from_tungstenite(text))))
         }
         Some(Ok(tungstenite::Message::Binary(bytes))) => {
             Step::Deliver(Inbound::Receive(Message::Binary(bytes)))

@@ -90,11 +90,17 @@ mod tests {
             .unwrap();
     }
 
-    #[tokio::test]
-    async fn a_watch_made_after_the_shutdown_is_ready_at_once() {
+    /// Regression: this test once awaited the watch with no assertion and
+    /// no timeout, so a watch that never fired hung the suite.
+    #[test]
+    fn a_watch_made_after_the_shutdown_is_ready_at_once() {
         let shutdown = Shutdown::default();
         shutdown.start();
         let mut watch = shutdown.watch();
-        poll_fn(|cx| watch.poll(cx)).await;
+        let mut cx = Context::from_waker(Waker::noop());
+        // Ready on the first poll: no waiting, so no timeout is needed.
+        assert_eq!(watch.poll(&mut cx), Poll::Ready(()));
+        // And on every poll after it, with the waker now registered.
+        assert_eq!(watch.poll(&mut cx), Poll::Ready(()));
     }
 }

@@ -9,7 +9,20 @@
 //! with each message decoded into a serde type of its choosing.
 //!
 //! For Django's `dwebsocket` style, where one view answers plain HTTP and
-//! WebSocket at the same URL and reads messages in a loop, see [`views`].
+//! WebSocket at the same URL and reads messages in a loop, see `views`.
+//!
+//! # Features
+//!
+//! - `server` (default): aqueduct's own server, `serve` and `Server`,
+//!   with TLS and HTTP/2. Leave it out when another host, such as
+//!   `axum::serve`, runs the application (every router is a tower
+//!   `Service`).
+//! - `views` (default): `views` and `Views`, dwebsocket-style views.
+//! - `redis` (default): the Redis channel layers, as `aqueduct::redis`.
+//!
+//! As with axum's `ws`, leaving a feature out leaves out its code and its
+//! dependencies: `aqueduct = { version = "…", default-features = false }`
+//! keeps consumers, routers and the in-memory layer.
 //!
 //! ```no_run
 //! use aqueduct::prelude::*;
@@ -40,9 +53,11 @@ pub use aqueduct_core::{
     WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
 };
 #[doc(inline)]
-pub use aqueduct_routing::views;
+pub use aqueduct_routing::{HttpArm, PatternError, ProtocolTypeRouter, UrlRouter};
+#[cfg(feature = "views")]
 #[doc(inline)]
-pub use aqueduct_routing::{ProtocolTypeRouter, UrlRouter, Views};
+pub use aqueduct_routing::{Views, views};
+#[cfg(feature = "server")]
 #[doc(inline)]
 pub use aqueduct_server::{Server, TlsError, rustls, serve};
 #[doc(inline)]
@@ -65,55 +80,55 @@ pub use http;
 // tutorial's whole-file blocks are `ignore`d here: tests/tutorial/ builds
 // them step by step and checks the last ones against examples/chat.
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/tutorial/README.md")]
 struct TutorialDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/tutorial/part-1.md")]
 struct TutorialPart1Doctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/tutorial/part-2.md")]
 struct TutorialPart2Doctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/tutorial/part-3.md")]
 struct TutorialPart3Doctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/tutorial/part-4.md")]
 struct TutorialPart4Doctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/topics/consumers.md")]
 struct ConsumersDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/topics/routing.md")]
 struct RoutingDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/topics/channel-layers.md")]
 struct ChannelLayersDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/topics/testing.md")]
 struct TestingDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/topics/server.md")]
 struct ServerDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/topics/views.md")]
 struct ViewsDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
 #[doc = include_str!("../../../docs/topics/deployment.md")]
 struct DeploymentDoctests;
 

@@ -27,7 +27,7 @@ pub fn app() -> (axum::Router, Driver) {
     let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryChannelLayer::new());
     let chat = ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/chat/<room_name>/", mysite::ChatConsumer::default))
-        .channel_layer_arc(layer.clone());
+        .with_channel_layer(layer.clone());
     let websockets = chat.driver().clone();
 
     let router = axum::Router::new()

@@ -6,6 +6,8 @@
 mod consumer;
 mod pages;
 
+use std::sync::Arc;
+
 use aqueduct::prelude::*;
 
 pub use consumer::ChatConsumer;
@@ -19,12 +21,12 @@ pub fn app() -> ProtocolTypeRouter {
 /// The whole application: pages over HTTP, the chat over WebSocket, and
 /// `layer` joining the consumers of one room. With a `RedisChannelLayer`,
 /// rooms span every process on the same Redis.
-pub fn app_with_layer(layer: impl ChannelLayer) -> ProtocolTypeRouter {
+pub fn app_with_layer(layer: impl Into<Arc<dyn ChannelLayer>>) -> ProtocolTypeRouter {
     ProtocolTypeRouter::new()
         // Plain HTTP requests go to the pages, an axum Router.
         .http(pages::router())
         // WebSocket connections are routed by path to a consumer.
         .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
         // Consumers talk to each other through the channel layer.
-        .channel_layer(layer)
+        .with_channel_layer(layer)
 }

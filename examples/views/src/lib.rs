@@ -103,11 +103,17 @@ pub fn views() -> Views {
 
 /// The whole application: the views first, then an axum page and a consumer.
 pub fn app() -> ProtocolTypeRouter {
+    app_with_views(views())
+}
+
+/// The application with `views` in front of each arm: what they do not
+/// match goes on to the axum page or the consumer.
+pub fn app_with_views(views: Views) -> ProtocolTypeRouter {
     let pages = axum::Router::new().route("/", axum::routing::get(index));
+    let consumers = UrlRouter::new().route("ws/shout/", ShoutConsumer::default);
     ProtocolTypeRouter::new()
-        .views(views())
-        .http(pages)
-        .websocket(UrlRouter::new().route("ws/shout/", ShoutConsumer::default))
+        .http(views.clone().fallback_http(pages))
+        .websocket(views.fallback_websocket(consumers))
 }
 
 async fn index() -> &'static str {

@@ -20,7 +20,7 @@ async fn main() -> std::io::Result<()> {
                 .route("ws/echo/", example_echo::EchoConsumer::default)
                 .route("ws/chat/<room_name>/", example_chat::ChatConsumer::default),
         )
-        .channel_layer(InMemoryChannelLayer::new());
+        .with_channel_layer(InMemoryChannelLayer::new());
 
     // Default settings throughout: the figures are for aqueduct as shipped.
     let server = aqueduct::Server::bind(&args.addr).await?;

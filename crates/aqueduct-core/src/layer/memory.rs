@@ -22,6 +22,7 @@ use super::{
     ChannelLayer, GroupSendReport, LayerError, validate_channel_name, validate_group_name,
 };
 use crate::event::Event;
+use crate::support::log_skipped;
 
 /// Shards keep one busy channel or group from serializing all the others.
 const SHARDS: usize = 16;
@@ -421,6 +422,14 @@ impl Inner {
     }
 }
 
+/// For `ProtocolTypeRouter::with_channel_layer`, which takes any
+/// `Into<Arc<dyn ChannelLayer>>`.
+impl From<InMemoryChannelLayer> for Arc<dyn ChannelLayer> {
+    fn from(layer: InMemoryChannelLayer) -> Self {
+        Arc::new(layer)
+    }
+}
+
 #[async_trait]
 impl ChannelLayer for InMemoryChannelLayer {
     async fn new_channel(&self, prefix: &str) -> Result<String, LayerError> {
@@ -505,13 +514,7 @@ impl ChannelLayer for InMemoryChannelLayer {
                 Push::Full => report.over_capacity += 1,
             }
         }
-        if report.over_capacity > 0 {
-            tracing::debug!(
-                group,
-                over_capacity = report.over_capacity,
-                "group_send skipped full channels"
-            );
-        }
+        log_skipped(group, &report);
         Ok(report)
     }
 

@@ -8,11 +8,26 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use http::{Extensions, HeaderMap, HeaderValue, Method, Uri, Version, header};
-use percent_encoding::percent_decode_str;
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 use crate::layer::ChannelLayer;
 
 pub use params::{Param, UrlParams};
+
+/// What [`Scope::new`] encodes, as a browser does: controls, the space and
+/// the ASCII a URL cannot hold as it is (non-ASCII is always encoded). `%`
+/// is kept, so a path that is encoded already stays as it is.
+const NOT_IN_A_URL: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
 
 /// The kind of connection a scope describes (Channels' `scope["type"]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -71,19 +86,36 @@ struct Fields {
 impl Scope {
     /// Creates a scope of `kind` for `path`, which may carry a query string.
     ///
+    /// Characters a URL cannot hold as they are (spaces, non-ASCII
+    /// letters) are percent-encoded first, as a browser does, so
+    /// `/ws/chat/café/` works.
+    ///
     /// ```
     /// use aqueduct_core::{Scope, ScopeKind};
     ///
-    /// let scope = Scope::new(ScopeKind::Websocket, "/ws/echo/?x=1");
-    /// assert_eq!(scope.path(), "/ws/echo/");
+    /// let scope = Scope::new(ScopeKind::Websocket, "/ws/chat/café/?x=1");
+    /// assert_eq!(scope.path(), "/ws/chat/café/");
+    /// assert_eq!(scope.raw_path(), "/ws/chat/caf%C3%A9/");
     /// assert_eq!(scope.query_string(), "x=1");
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// Panics when `path` is still no URL path after that, such as one
+    /// that does not start with `/`: the message names it. (It once
+    /// became `/` without a word.)
+    #[track_caller]
     pub fn new(kind: ScopeKind, path: &str) -> Self {
-        let uri: Uri = path.parse().unwrap_or_else(|_| Uri::from_static("/"));
-        let (parts, ()) = http::Request::get(uri)
-            .body(())
-            .unwrap_or_default()
-            .into_parts();
+        let encoded = utf8_percent_encode(path, NOT_IN_A_URL).to_string();
+        let uri = match encoded.parse::<Uri>() {
+            Ok(uri) if uri.scheme().is_none() && encoded.starts_with('/') => uri,
+            _ => panic!(
+                "Scope::new: {path:?} is not a URL path; write it as a browser requests it, \
+                 starting with `/`, as in \"/ws/chat/lobby/?token=abc\""
+            ),
+        };
+        let mut parts = http::Request::new(()).into_parts().0;
+        parts.uri = uri;
         Self::from_request_parts(kind, &parts)
     }
 
@@ -318,6 +350,37 @@ impl fmt::Debug for Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_encodes_what_a_browser_would_and_keeps_the_rest() {
+        // (path given, path, raw_path, query_string)
+        #[rustfmt::skip]
+        let cases = [
+            ("/ws/echo/?x=1",     "/ws/echo/",     "/ws/echo/",         "x=1"),
+            ("/ws/chat/café/",    "/ws/chat/café/", "/ws/chat/caf%C3%A9/", ""),
+            ("/ws/caf%C3%A9/",    "/ws/café/",     "/ws/caf%C3%A9/",    ""),
+            ("/ws/a b/?q=a b",    "/ws/a b/",      "/ws/a%20b/",        "q=a%20b"),
+        ];
+        for (given, path, raw_path, query) in cases {
+            let scope = Scope::new(ScopeKind::Websocket, given);
+            assert_eq!(
+                (scope.path(), scope.raw_path(), scope.query_string()),
+                (path, raw_path, query),
+                "{given:?}"
+            );
+        }
+    }
+
+    /// Regression: `Scope::new` turned a path it could not parse into `/`
+    /// without a word, so a test could pass against the wrong route.
+    #[test]
+    fn new_refuses_what_is_no_path_instead_of_routing_it_to_the_root() {
+        for bad in ["ws/echo/", "http://example.com/ws/", ""] {
+            let caught = std::panic::catch_unwind(|| Scope::new(ScopeKind::Websocket, bad));
+            let message = crate::error::panic_message(&*caught.unwrap_err());
+            assert!(message.contains("is not a URL path"), "{bad:?}: {message}");
+        }
+    }
 
     fn scope_of(kind: ScopeKind) -> Scope {
         let request = http::Request::get("/ws/chat/lobby/")

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use aqueduct_core::__private::log_skipped;
 use aqueduct_core::{Event, GroupSendReport, LayerError};
 use futures_util::future::try_join_all;
 
@@ -72,13 +73,7 @@ impl Inner {
                 }
             }
         }
-        if report.over_capacity > 0 {
-            tracing::debug!(
-                group,
-                over_capacity = report.over_capacity,
-                "group_send skipped full channels"
-            );
-        }
+        log_skipped(group, &report);
         Ok(report)
     }
 

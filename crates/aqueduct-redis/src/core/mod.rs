@@ -184,6 +184,14 @@ impl Inner {
     }
 }
 
+/// For `ProtocolTypeRouter::with_channel_layer`, which takes any
+/// `Into<Arc<dyn ChannelLayer>>`.
+impl From<RedisChannelLayer> for Arc<dyn ChannelLayer> {
+    fn from(layer: RedisChannelLayer) -> Self {
+        Arc::new(layer)
+    }
+}
+
 #[async_trait]
 impl ChannelLayer for RedisChannelLayer {
     async fn new_channel(&self, prefix: &str) -> Result<String, LayerError> {

@@ -200,6 +200,14 @@ impl Inner {
     }
 }
 
+/// For `ProtocolTypeRouter::with_channel_layer`, which takes any
+/// `Into<Arc<dyn ChannelLayer>>`.
+impl From<RedisPubSubChannelLayer> for Arc<dyn ChannelLayer> {
+    fn from(layer: RedisPubSubChannelLayer) -> Self {
+        Arc::new(layer)
+    }
+}
+
 #[async_trait]
 impl ChannelLayer for RedisPubSubChannelLayer {
     /// Makes `{prefix}{prefix argument}.{uuid hex}` and subscribes to it

@@ -4,7 +4,7 @@ use aqueduct_core::{Body, BoxError};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
-use crate::views::status_response;
+use aqueduct_core::__private::text_response;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
@@ -12,9 +12,22 @@ use tower::{Service, ServiceExt};
 /// service or a hand-written one.
 pub(crate) type HttpService = BoxCloneSyncService<Request<Body>, Response<Body>, BoxError>;
 
-/// Boxes `service`, turning its response body into [`Body`] and its error
-/// into a [`BoxError`].
-pub(crate) fn box_service<S, B>(service: S) -> HttpService
+/// A tower service that can answer plain HTTP on an arm: any
+/// `Clone + Send + Sync` service over `http::Request<aqueduct_core::Body>`,
+/// whatever its response body and error types, such as an axum `Router`
+/// or a tower-http `ServeDir`.
+///
+/// Implemented for every such service; it only names the bounds once, for
+/// [`ProtocolTypeRouter::http`](crate::ProtocolTypeRouter::http) and
+/// [`Views::fallback_http`](crate::Views::fallback_http).
+pub trait HttpArm: Clone + Send + Sync + 'static {
+    /// Boxes the service, turning its response body into [`Body`] and its
+    /// error into a [`BoxError`].
+    #[doc(hidden)]
+    fn into_http_service(self) -> HttpService;
+}
+
+impl<S, B> HttpArm for S
 where
     S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Error: Into<BoxError>,
@@ -22,10 +35,12 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let service = service
-        .map_response(|response: Response<B>| response.map(Body::new))
-        .map_err(|err: S::Error| err.into());
-    BoxCloneSyncService::new(service)
+    fn into_http_service(self) -> HttpService {
+        let service = self
+            .map_response(|response: Response<B>| response.map(Body::new))
+            .map_err(|err: S::Error| err.into());
+        BoxCloneSyncService::new(service)
+    }
 }
 
 /// Answers `request` with `service`: 404 when there is no http arm, 500
@@ -44,4 +59,9 @@ pub(crate) async fn serve(service: Option<HttpService>, request: Request<Body>) 
             status_response(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
+}
+
+/// A response with `status`, its reason phrase as the body.
+pub(crate) fn status_response(status: StatusCode) -> Response<Body> {
+    text_response(status, status.canonical_reason().unwrap_or_default())
 }

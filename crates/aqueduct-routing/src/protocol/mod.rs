@@ -1,6 +1,6 @@
 //! `ProtocolTypeRouter`: HTTP to a tower service, WebSockets to an app.
 
-mod http;
+pub(crate) mod http;
 
 use std::fmt;
 use std::future::Future;
@@ -8,29 +8,29 @@ use std::sync::Arc;
 
 use ::http::{Request, Response};
 use aqueduct_core::{
-    AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
+    AppFuture, Body, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
 };
 use aqueduct_websocket::{Driver, Limits};
-use bytes::Bytes;
-use futures_util::future::Either;
-use tower::Service;
 
-use self::http::{HttpService, box_service, serve};
+use self::http::{HttpArm, HttpService, serve};
+use crate::UrlRouter;
 use crate::app::{boxed, deny_not_found};
-use crate::{UrlRouter, Views};
 
 /// The top of an aqueduct application: sends each connection to the arm
 /// for its protocol. Channels' `ProtocolTypeRouter`.
 ///
-/// The http arm is any tower [`Service`], so an axum `Router` plugs in
+/// The http arm is any tower [`Service`](tower::Service), so an axum `Router` plugs in
 /// unchanged, as Channels mounts Django's own ASGI app for `"http"`. The
 /// websocket arm is any [`WebsocketApp`], usually a [`UrlRouter`]. The
 /// channel layer, if any, is set on every WebSocket scope, where consumers
-/// find it. A connection with no arm for its protocol gets `404 Not Found`.
+/// find it, and on every HTTP request's extensions, as an
+/// `Arc<dyn ChannelLayer>`. A connection with no arm for its protocol gets
+/// `404 Not Found`.
 ///
-/// [Views](crate::views), which answer HTTP and WebSocket at one path,
-/// mount with [`views`](Self::views): their routes are tried first, for
-/// both protocols, and what they do not match goes on to the arms.
+/// [Views](crate::views), which answer HTTP and WebSocket at one path, wrap
+/// the arms: [`Views::fallback_http`](crate::Views::fallback_http) and
+/// [`Views::fallback_websocket`](crate::Views::fallback_websocket)
+/// put the views in front of each arm.
 ///
 /// **In another host.** The router is itself a tower `Service` over
 /// `http::Request<B>` for any body axum uses: it performs the WebSocket
@@ -51,14 +51,13 @@ use crate::{UrlRouter, Views};
 /// let app = ProtocolTypeRouter::new()
 ///     .http(http)
 ///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
-///     .channel_layer(InMemoryChannelLayer::new());
+///     .with_channel_layer(InMemoryChannelLayer::new());
 ///
 /// assert!(app.has_http() && app.has_websocket());
-/// assert!(app.get_channel_layer().is_some());
+/// assert!(app.channel_layer().is_some());
 /// ```
 #[derive(Clone, Default)]
 pub struct ProtocolTypeRouter {
-    views: Option<Arc<Views>>,
     http: Option<HttpService>,
     websocket: Option<BoxWebsocketApp>,
     channel_layer: Option<Arc<dyn ChannelLayer>>,
@@ -78,15 +77,8 @@ impl ProtocolTypeRouter {
     /// Any `Clone + Send + Sync` tower service over
     /// `http::Request<aqueduct_core::Body>` fits, whatever its response
     /// body and error types: an axum `Router`, a tower-http `ServeDir`.
-    pub fn http<S, B>(mut self, service: S) -> Self
-    where
-        S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        self.http = Some(box_service(service));
+    pub fn http(mut self, service: impl HttpArm) -> Self {
+        self.http = Some(service.into_http_service());
         self
     }
 
@@ -97,53 +89,29 @@ impl ProtocolTypeRouter {
         self
     }
 
-    /// Serves `views` for both protocols at their paths, replacing any
-    /// earlier views.
+    /// Gives every WebSocket connection and every HTTP request `layer`:
+    /// Channels' `CHANNEL_LAYERS` setting. Named like axum's `with_state`,
+    /// since [`channel_layer`](Self::channel_layer) reads it back.
     ///
-    /// A request whose path a view route matches goes to that view,
-    /// whether it is plain HTTP or a WebSocket handshake; any other
-    /// request goes on to the http or websocket arm (or gets 404 when
-    /// that arm is missing). HTTP views see the channel layer too, so
-    /// they can `group_send`.
-    ///
-    /// ```
-    /// use aqueduct_routing::ProtocolTypeRouter;
-    /// use aqueduct_routing::views::{ViewRequest, Views, require_websocket};
-    ///
-    /// async fn clock(mut request: ViewRequest) -> aqueduct_core::Result {
-    ///     let ws = request.websocket().expect("require_websocket");
-    ///     ws.send("tick").await?;
-    ///     Ok(())
-    /// }
-    ///
-    /// let app = ProtocolTypeRouter::new().views(Views::new().route("clock/", require_websocket(clock)));
-    /// assert!(app.has_views() && !app.has_http());
-    /// ```
-    pub fn views(mut self, views: Views) -> Self {
-        self.views = Some(Arc::new(views));
-        self
-    }
-
-    /// Gives every WebSocket connection `layer`: Channels'
-    /// `CHANNEL_LAYERS` setting.
-    pub fn channel_layer<L: ChannelLayer>(self, layer: L) -> Self {
-        self.channel_layer_arc(Arc::new(layer))
-    }
-
-    /// Gives every WebSocket connection a layer that is shared already,
-    /// such as one an HTTP handler also uses to `group_send`.
+    /// `layer` is one of aqueduct's layers (`InMemoryChannelLayer`,
+    /// the Redis layers), or an `Arc<dyn ChannelLayer>` that other code
+    /// shares, such as an HTTP handler that also `group_send`s. A layer of
+    /// your own goes in as `Arc::new(layer) as Arc<dyn ChannelLayer>`.
     ///
     /// ```
     /// use std::sync::Arc;
     /// use aqueduct_core::{ChannelLayer, InMemoryChannelLayer};
     /// use aqueduct_routing::ProtocolTypeRouter;
     ///
+    /// let app = ProtocolTypeRouter::new().with_channel_layer(InMemoryChannelLayer::new());
+    /// assert!(app.channel_layer().is_some());
+    ///
     /// let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryChannelLayer::new());
-    /// let app = ProtocolTypeRouter::new().channel_layer_arc(layer.clone());
-    /// assert!(Arc::ptr_eq(app.get_channel_layer().unwrap(), &layer));
+    /// let app = ProtocolTypeRouter::new().with_channel_layer(layer.clone());
+    /// assert!(Arc::ptr_eq(app.channel_layer().unwrap(), &layer));
     /// ```
-    pub fn channel_layer_arc(mut self, layer: Arc<dyn ChannelLayer>) -> Self {
-        self.channel_layer = Some(layer);
+    pub fn with_channel_layer(mut self, layer: impl Into<Arc<dyn ChannelLayer>>) -> Self {
+        self.channel_layer = Some(layer.into());
         self
     }
 
@@ -184,11 +152,6 @@ impl ProtocolTypeRouter {
         &self.driver
     }
 
-    /// Whether views are mounted.
-    pub fn has_views(&self) -> bool {
-        self.views.is_some()
-    }
-
     /// Whether an http arm is set.
     pub fn has_http(&self) -> bool {
         self.http.is_some()
@@ -200,12 +163,12 @@ impl ProtocolTypeRouter {
     }
 
     /// The channel layer, if one is set: Channels' `get_channel_layer()`.
-    pub fn get_channel_layer(&self) -> Option<&Arc<dyn ChannelLayer>> {
+    pub fn channel_layer(&self) -> Option<&Arc<dyn ChannelLayer>> {
         self.channel_layer.as_ref()
     }
 
-    /// Answers one HTTP request with the matching view, or else the http
-    /// arm. The server calls this.
+    /// Answers one HTTP request with the http arm, the channel layer in
+    /// its extensions. The server calls this.
     ///
     /// Never fails: with no http arm the answer is `404 Not Found`; when
     /// the service returns an error, it is logged and the answer is
@@ -229,15 +192,12 @@ impl ProtocolTypeRouter {
     /// ```
     pub fn call_http(
         &self,
-        request: Request<Body>,
+        mut request: Request<Body>,
     ) -> impl Future<Output = Response<Body>> + Send + 'static {
-        if let Some(views) = &self.views
-            && let Some((view, params)) = views.find_http(request.uri())
-        {
-            let layer = self.channel_layer.clone();
-            return Either::Left(view.serve_http(request, params, layer));
+        if let Some(layer) = &self.channel_layer {
+            request.extensions_mut().insert(layer.clone());
         }
-        Either::Right(serve(self.http.clone(), request))
+        serve(self.http.clone(), request)
     }
 }
 
@@ -248,13 +208,6 @@ impl WebsocketApp for ProtocolTypeRouter {
         if let Some(layer) = &self.channel_layer {
             scope.set_channel_layer(Some(layer.clone()));
         }
-        let (scope, io) = match &self.views {
-            Some(views) => match views.match_websocket(scope, io) {
-                Ok(view) => return view,
-                Err(unmatched) => unmatched,
-            },
-            None => (scope, io),
-        };
         let Some(app) = &self.websocket else {
             tracing::info!(path = %scope.path(), "no websocket application; refusing with 404");
             let body = "No WebSocket application is configured.".to_owned();
@@ -271,17 +224,17 @@ impl From<UrlRouter> for ProtocolTypeRouter {
     }
 }
 
-impl From<Views> for ProtocolTypeRouter {
-    /// A router with `views` mounted, and no arms.
-    fn from(views: Views) -> Self {
-        Self::new().views(views)
+#[cfg(feature = "views")]
+impl From<crate::Views> for ProtocolTypeRouter {
+    /// A router with `views` (and their fallbacks) on both arms.
+    fn from(views: crate::Views) -> Self {
+        Self::new().http(views.clone()).websocket(views)
     }
 }
 
 impl fmt::Debug for ProtocolTypeRouter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProtocolTypeRouter")
-            .field("views", &self.views)
             .field("http", &self.has_http())
             .field("websocket", &self.has_websocket())
             .field("channel_layer", &self.channel_layer.is_some())

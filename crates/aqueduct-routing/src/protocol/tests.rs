@@ -66,7 +66,7 @@ async fn the_channel_layer_reaches_the_consumer_scope() {
     let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryChannelLayer::new());
     let app = ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/chat/<room>/", probes.app("chat")))
-        .channel_layer_arc(layer.clone());
+        .with_channel_layer(layer.clone());
     let visit = probes.connect(&app, "/ws/chat/lobby/").await;
     assert_eq!(visit.app, Some("chat"));
     assert!(Arc::ptr_eq(visit.scope().channel_layer().unwrap(), &layer));
@@ -74,7 +74,7 @@ async fn the_channel_layer_reaches_the_consumer_scope() {
 
     let app = ProtocolTypeRouter::new()
         .websocket(probes.app("echo"))
-        .channel_layer(InMemoryChannelLayer::new());
+        .with_channel_layer(InMemoryChannelLayer::new());
     let visit = probes.connect(&app, "/ws/echo/").await;
     assert!(visit.scope().channel_layer().is_some());
 }

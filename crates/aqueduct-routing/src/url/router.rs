@@ -5,10 +5,8 @@ use std::sync::Arc;
 
 use aqueduct_core::{AppFuture, BoxWebsocketApp, Param, Scope, WebsocketApp, WebsocketIo};
 
-use super::pattern::Pattern;
-use super::shape::Shape;
-use super::table::Table;
-use crate::app::{boxed, deny_not_found, downcast};
+use super::routes::{Route, Routes, expect_route};
+use crate::app::{boxed, deny_not_found};
 use crate::error::PatternError;
 
 /// Routes each WebSocket connection to an application by its path, with
@@ -25,12 +23,13 @@ use crate::error::PatternError;
 /// one wins for the paths both match. A route whose converters refuse the
 /// path lets the next route try.
 ///
-/// **Nesting.** Routing to another `UrlRouter` makes the pattern a prefix:
-/// the inner router matches what is left, and the parameters of both are
-/// merged (the inner ones win a name clash). If the inner router has no
-/// match, the outer router goes on with its next route. [`nest`](Self::nest)
-/// also mounts any other application under a prefix; that application
-/// finds the unmatched rest in [`Scope::path_remaining`].
+/// **Nesting.** [`nest`](Self::nest) mounts another `UrlRouter` under a
+/// prefix: the inner router matches what is left, and the parameters of
+/// both are merged (the inner ones win a name clash). If the inner router
+/// has no match, the outer router goes on with its next route.
+/// [`nest_app`](Self::nest_app) mounts any other application under a
+/// prefix; that application finds the unmatched rest in
+/// [`Scope::path_remaining`].
 ///
 /// **No match** refuses the handshake with `404 Not Found`; Channels
 /// raises instead, which Daphne turns into a 500.
@@ -69,21 +68,12 @@ use crate::error::PatternError;
 /// let games = UrlRouter::new().route("<int:game_id>/", GameConsumer::default);
 /// let router = UrlRouter::new()
 ///     .route("ws/chat/<room_name>/", ChatConsumer::default)
-///     .route("ws/games/", games);
+///     .nest("ws/games/", games);
 /// # let _ = router;
 /// ```
 #[derive(Clone, Default)]
 pub struct UrlRouter {
-    // Shared, so that a clone (one per handshake when the router is a
-    // tower `Service`) copies two pointers, not the table.
-    routes: Arc<Vec<Route>>,
-    table: Arc<Table>,
-}
-
-#[derive(Clone)]
-struct Route {
-    pattern: Pattern,
-    target: Target,
+    routes: Routes<Target>,
 }
 
 #[derive(Clone)]
@@ -111,11 +101,11 @@ impl UrlRouter {
 
     /// Sends connections whose path matches `pattern` to `app`.
     ///
-    /// `app` is a consumer factory (`ChatConsumer::default`), any other
-    /// [`WebsocketApp`], or a `UrlRouter`, in which case `pattern` is a
-    /// prefix and the inner router matches the rest of the path. A router
-    /// wrapped in middleware is no longer recognised as one: mount it with
-    /// [`nest`](Self::nest).
+    /// `app` is an endpoint: a consumer factory (`ChatConsumer::default`)
+    /// or any other [`WebsocketApp`], and `pattern` matches the whole
+    /// path. To mount another `UrlRouter` under a prefix, use
+    /// [`nest`](Self::nest); a router passed here is an endpoint too, and
+    /// matches its own patterns against the whole path.
     ///
     /// # Panics
     ///
@@ -126,20 +116,33 @@ impl UrlRouter {
     /// be reached. The message names the pattern and says how to fix it.
     #[track_caller]
     pub fn route<A: WebsocketApp>(self, pattern: &str, app: A) -> Self {
-        match downcast::<UrlRouter, A>(app) {
-            Ok(router) => self.add(pattern, Target::Nested(Arc::new(router))),
-            Err(app) => self.add(pattern, Target::Endpoint(boxed(app))),
-        }
+        self.add(pattern, Target::Endpoint(boxed(app)))
     }
 
-    /// Mounts `app` under `prefix`: axum's `nest`, Channels'
+    /// [`route`](Self::route) that returns a malformed or unreachable
+    /// pattern as an error instead of panicking, for routes built from
+    /// configuration.
+    ///
+    /// ```
+    /// use aqueduct_routing::{PatternError, UrlRouter};
+    /// # #[derive(Default)] struct RoomConsumer;
+    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+    ///
+    /// let router = UrlRouter::new().try_route("ws/<room>/", RoomConsumer::default)?;
+    /// let err = router.try_route("ws/<slug:room>/", RoomConsumer::default).unwrap_err();
+    /// assert_eq!(err, PatternError::Shadowed { by: "ws/<room>/".to_owned() });
+    /// # Ok::<(), PatternError>(())
+    /// ```
+    pub fn try_route<A: WebsocketApp>(self, pattern: &str, app: A) -> Result<Self, PatternError> {
+        self.try_add(pattern, Target::Endpoint(boxed(app)))
+    }
+
+    /// Mounts `router` under `prefix`: axum's `nest`, Channels'
     /// `path("ws/", URLRouter([...]))`.
     ///
-    /// With a `UrlRouter` this is the same as [`route`](Self::route). Any
-    /// other application, such as middleware wrapping a `UrlRouter`, gets
-    /// every connection whose path starts with `prefix`, with the rest in
-    /// [`Scope::path_remaining`]; the outer router does not try later
-    /// routes after it.
+    /// `router` matches what is left of the path after `prefix`; the
+    /// parameters of both are merged. When `router` has no match, the
+    /// outer router goes on with its next route.
     ///
     /// ```
     /// use aqueduct_routing::UrlRouter;
@@ -156,92 +159,86 @@ impl UrlRouter {
     /// As [`route`](Self::route), and also when `prefix` holds a
     /// `<path:…>` parameter or ends with a parameter (end it with `/`).
     #[track_caller]
-    pub fn nest<A: WebsocketApp>(self, prefix: &str, app: A) -> Self {
-        match downcast::<UrlRouter, A>(app) {
-            Ok(router) => self.add(prefix, Target::Nested(Arc::new(router))),
-            Err(app) => self.add(prefix, Target::Mount(boxed(app))),
-        }
+    pub fn nest(self, prefix: &str, router: UrlRouter) -> Self {
+        self.add(prefix, Target::Nested(Arc::new(router)))
+    }
+
+    /// Mounts any application under `prefix`: axum's `nest_service`.
+    ///
+    /// `app`, such as middleware wrapping a `UrlRouter`, gets every
+    /// connection whose path starts with `prefix`, with the rest in
+    /// [`Scope::path_remaining`]; the outer router does not try later
+    /// routes after it.
+    ///
+    /// ```
+    /// use aqueduct_routing::UrlRouter;
+    /// # #[derive(Default)] struct RoomConsumer;
+    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+    ///
+    /// // Anything that reads `Scope::path_remaining` fits, a `UrlRouter`
+    /// // wrapped in middleware for one.
+    /// let rooms = UrlRouter::new().route("<room>/", RoomConsumer::default);
+    /// let router = UrlRouter::new().nest_app("ws/rooms/", rooms);
+    /// # let _ = router;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`nest`](Self::nest).
+    #[track_caller]
+    pub fn nest_app<A: WebsocketApp>(self, prefix: &str, app: A) -> Self {
+        self.add(prefix, Target::Mount(boxed(app)))
     }
 
     #[track_caller]
-    fn add(mut self, source: &str, target: Target) -> Self {
-        let prefix = !matches!(target, Target::Endpoint(_));
-        let parsed = Pattern::parse(source).and_then(|pattern| {
-            if prefix {
-                pattern.check_prefix()?;
-            }
-            Ok(pattern)
-        });
-        let pattern = match parsed {
-            Ok(pattern) => pattern,
-            Err(err) => panic!("Invalid route {source:?}: {err}"),
-        };
-        let exact = Shape::new(pattern.parts(), false);
-        if let Some(by) = self.shadowing(&pattern, &target, &exact) {
-            panic!(
-                "Invalid route {source:?}: {}",
-                PatternError::Shadowed { by }
-            );
-        }
-        let id = self.routes.len();
-        let table = Arc::make_mut(&mut self.table);
-        if prefix {
-            table.insert(Shape::new(pattern.parts(), true), id);
-        }
-        table.insert(exact, id);
-        Arc::make_mut(&mut self.routes).push(Route { pattern, target });
-        self
+    fn add(self, source: &str, target: Target) -> Self {
+        let added = self.try_add(source, target);
+        expect_route(added, source)
     }
 
-    /// An earlier route that matches every path the new one would, so the
-    /// new one could never be reached. Nested routers are never blamed:
-    /// when they find no match, the next route gets its turn.
-    fn shadowing(&self, pattern: &Pattern, target: &Target, shape: &Shape) -> Option<String> {
-        let kind = std::mem::discriminant(target);
-        self.table
-            .routes_with(shape)
-            .iter()
-            .map(|&id| &self.routes[id])
-            .find(|earlier| {
-                !matches!(target, Target::Nested(_))
-                    && std::mem::discriminant(&earlier.target) == kind
-                    && earlier.pattern.covers(pattern)
-            })
-            .map(|earlier| earlier.pattern.source().to_owned())
+    fn try_add(mut self, source: &str, target: Target) -> Result<Self, PatternError> {
+        let prefix = !matches!(target, Target::Endpoint(_));
+        self.routes.add(source, target, prefix, hides)?;
+        Ok(self)
     }
 
     /// Finds the route for `path` (no leading `/`): the earliest added
     /// whose converters accept it, looking into nested routers.
     fn find(&self, path: &str) -> Option<Found<'_>> {
-        self.table
-            .first_match(path, |route, values| self.routes[route].try_match(values))
+        self.routes.first_match(path, try_match)
     }
 }
 
-impl Route {
-    /// Runs the converters on what the tree matched, and the inner router
-    /// on the rest. `values` holds one text per parameter, then the rest
-    /// for a prefix route that matched more than its prefix.
-    fn try_match(&self, values: &[&str]) -> Option<Found<'_>> {
-        let mut params = self.pattern.convert(values)?;
-        let rest = values.get(params.len()).copied().unwrap_or_default();
-        let rest = strip_slash(rest);
-        match &self.target {
-            Target::Endpoint(app) => Some(Found {
-                app,
-                params,
-                rest: String::new(),
-            }),
-            Target::Mount(app) => Some(Found {
-                app,
-                params,
-                rest: rest.to_owned(),
-            }),
-            Target::Nested(router) => {
-                let inner = router.find(rest)?;
-                params.extend(inner.params);
-                Some(Found { params, ..inner })
-            }
+/// Whether an earlier route that matches every path a new one would
+/// makes it unreachable. Nested routers are never blamed: when they find
+/// no match, the next route gets its turn.
+fn hides(earlier: &Target, new: &Target) -> bool {
+    !matches!(new, Target::Nested(_))
+        && std::mem::discriminant(earlier) == std::mem::discriminant(new)
+}
+
+/// Runs the converters on what the tree matched, and the inner router on
+/// the rest. `values` holds one text per parameter, then the rest for a
+/// prefix route that matched more than its prefix.
+fn try_match<'r>(route: &'r Route<Target>, values: &[&str]) -> Option<Found<'r>> {
+    let mut params = route.pattern.convert(values)?;
+    let rest = values.get(params.len()).copied().unwrap_or_default();
+    let rest = strip_slash(rest);
+    match &route.target {
+        Target::Endpoint(app) => Some(Found {
+            app,
+            params,
+            rest: String::new(),
+        }),
+        Target::Mount(app) => Some(Found {
+            app,
+            params,
+            rest: rest.to_owned(),
+        }),
+        Target::Nested(router) => {
+            let inner = router.find(rest)?;
+            params.extend(inner.params);
+            Some(Found { params, ..inner })
         }
     }
 }
@@ -278,10 +275,9 @@ impl fmt::Debug for UrlRouter {
     }
 }
 
-impl fmt::Debug for Route {
+impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} => ", self.pattern.source())?;
-        match &self.target {
+        match self {
             Target::Endpoint(_) => f.write_str("WebsocketApp"),
             Target::Mount(_) => f.write_str("mounted WebsocketApp"),
             Target::Nested(router) => fmt::Debug::fmt(router, f),

@@ -15,7 +15,8 @@
 //!     Ok(String::new())
 //! }
 //!
-//! let app = ProtocolTypeRouter::new().views(Views::new().route("echo/", accept_websocket(echo)));
+//! let views = Views::new().route("echo/", accept_websocket(echo));
+//! let app = ProtocolTypeRouter::from(views);
 //! # let _ = app;
 //! ```
 //!
@@ -40,7 +41,6 @@ mod websocket;
 
 pub use crate::error::BodyError;
 pub use request::{DEFAULT_BODY_LIMIT, ViewRequest};
-pub(crate) use response::status_response;
 pub use response::{IntoViewResponse, ViewResponse};
 pub use router::Views;
 pub use view::{View, accept_websocket, require_websocket};

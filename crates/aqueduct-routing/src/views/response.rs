@@ -51,21 +51,8 @@ pub trait IntoViewResponse {
 #[derive(Clone, Debug)]
 pub(crate) struct ViewFailure(pub(crate) Arc<Error>);
 
-/// A response with `status` and `body` as plain text.
-pub(crate) fn text_response(status: StatusCode, body: impl Into<Body>) -> ViewResponse {
-    let mut response = Response::new(body.into());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
-}
-
-/// A response with `status`, its reason phrase as the body.
-pub(crate) fn status_response(status: StatusCode) -> ViewResponse {
-    text_response(status, status.canonical_reason().unwrap_or_default())
-}
+pub(crate) use crate::protocol::http::status_response;
+pub(crate) use aqueduct_core::__private::text_response;
 
 impl<B> IntoViewResponse for Response<B>
 where

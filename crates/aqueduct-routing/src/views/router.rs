@@ -2,36 +2,41 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use aqueduct_core::{AppFuture, Body, BoxError, Param, Scope, WebsocketApp, WebsocketIo};
+use aqueduct_core::{
+    AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, Param, Scope, WebsocketApp,
+    WebsocketIo,
+};
 use bytes::Bytes;
-use http::{Request, StatusCode, Uri};
+use futures_util::future::Either;
+use http::Request;
 use percent_encoding::percent_decode_str;
 use tower::Service;
 
-use super::response::{ViewResponse, status_response};
+use super::response::ViewResponse;
 use super::view::View;
-use crate::app::deny_not_found;
+use crate::app::{boxed, deny_not_found};
 use crate::error::PatternError;
-use crate::service::{ServiceFuture, serve};
-use crate::url::pattern::Pattern;
-use crate::url::shape::Shape;
-use crate::url::strip_slash;
-use crate::url::table::Table;
+use crate::protocol::http::{HttpArm, HttpService, serve};
+use crate::service::ServiceFuture;
+use crate::url::{Routes, expect_route, strip_slash};
 
 /// Routes requests to [views](View) by path, with the Django `path()`
 /// patterns of [`UrlRouter`](crate::UrlRouter): Django's `urlpatterns`
 /// for dwebsocket views.
 ///
 /// One route answers both protocols: a plain HTTP request and a WebSocket
-/// handshake on the same path reach the same view. Mount the table on
-/// [`ProtocolTypeRouter::views`](crate::ProtocolTypeRouter::views): it is
-/// tried first, and whatever it does not match goes on to the http and
-/// websocket arms, so views, consumers and an axum `Router` share one
-/// server. On its own, `Views` is also a [`WebsocketApp`] and a tower
-/// [`Service`] that answer `404 Not Found` when no route matches.
+/// handshake on the same path reach the same view. `Views` is a tower
+/// [`Service`] and a [`WebsocketApp`], so it goes on the arms of a
+/// [`ProtocolTypeRouter`](crate::ProtocolTypeRouter) like any other
+/// application. What no route matches goes to the fallback of its
+/// protocol, [`fallback_http`](Self::fallback_http) (an axum `Router`) or
+/// [`fallback_websocket`](Self::fallback_websocket) (a `UrlRouter`), or
+/// gets `404 Not Found`; so views, consumers and an axum `Router` share
+/// one server.
 ///
 /// Routes are tried in the order they were added, converters included
 /// (`<int:id>`, `<slug:…>`, …), and the view reads what they captured with
@@ -63,23 +68,17 @@ use crate::url::table::Table;
 /// let views = Views::new()
 ///     .route("echo/", accept_websocket(echo))
 ///     .route("rooms/<int:id>/", require_websocket(room));
+/// let pages = axum::Router::new().route("/", axum::routing::get(|| async { "home" }));
 /// let app = ProtocolTypeRouter::new()
-///     .views(views)
-///     .http(axum::Router::new().route("/", axum::routing::get(|| async { "home" })));
+///     .http(views.clone().fallback_http(pages))
+///     .websocket(views);
 /// # let _ = app;
 /// ```
 #[derive(Clone, Default)]
 pub struct Views {
-    // Shared, so that a clone (one per handshake when the table is a
-    // tower `Service`) copies two pointers, not the table.
-    routes: Arc<Vec<Route>>,
-    table: Arc<Table>,
-}
-
-#[derive(Clone)]
-struct Route {
-    pattern: Pattern,
-    view: View,
+    routes: Routes<View>,
+    http_fallback: Option<HttpService>,
+    websocket_fallback: Option<BoxWebsocketApp>,
 }
 
 impl Views {
@@ -96,26 +95,45 @@ impl Views {
     /// malformed, or when an earlier route matches every path this one
     /// would. The message names the pattern and says how to fix it.
     #[track_caller]
-    pub fn route(mut self, pattern: &str, view: View) -> Self {
-        let source = pattern;
-        let pattern =
-            Pattern::parse(source).unwrap_or_else(|err| panic!("Invalid route {source:?}: {err}"));
-        let shape = Shape::new(pattern.parts(), false);
-        let shadowed_by = self
-            .table
-            .routes_with(&shape)
-            .iter()
-            .map(|&id| &self.routes[id].pattern)
-            .find(|earlier| earlier.covers(&pattern));
-        if let Some(by) = shadowed_by {
-            let by = by.source().to_owned();
-            panic!(
-                "Invalid route {source:?}: {}",
-                PatternError::Shadowed { by }
-            );
-        }
-        Arc::make_mut(&mut self.table).insert(shape, self.routes.len());
-        Arc::make_mut(&mut self.routes).push(Route { pattern, view });
+    pub fn route(self, pattern: &str, view: View) -> Self {
+        let added = self.try_route(pattern, view);
+        expect_route(added, pattern)
+    }
+
+    /// [`route`](Self::route) that returns a malformed or unreachable
+    /// pattern as an error instead of panicking.
+    ///
+    /// ```
+    /// use aqueduct_routing::views::{ViewRequest, Views, accept_websocket};
+    ///
+    /// async fn hello(_request: ViewRequest) -> &'static str {
+    ///     "hello"
+    /// }
+    ///
+    /// let err = Views::new().try_route("hello/<int:>/", accept_websocket(hello)).unwrap_err();
+    /// assert!(err.to_string().contains("empty name"));
+    /// ```
+    pub fn try_route(mut self, pattern: &str, view: View) -> Result<Self, PatternError> {
+        // Every earlier view that matches all the new one's paths hides it.
+        self.routes.add(pattern, view, false, |_, _| true)?;
+        Ok(self)
+    }
+
+    /// Sends the plain HTTP requests that no view matches to `service`
+    /// (an axum `Router`, say) instead of answering `404 Not Found`.
+    ///
+    /// Any service that fits [`ProtocolTypeRouter::http`](crate::ProtocolTypeRouter::http)
+    /// fits here. Replaces any earlier http fallback.
+    pub fn fallback_http(mut self, service: impl HttpArm) -> Self {
+        self.http_fallback = Some(service.into_http_service());
+        self
+    }
+
+    /// Sends the WebSocket connections that no view matches to `app` (a
+    /// `UrlRouter` of consumers, say) instead of refusing them with 404.
+    /// Replaces any earlier websocket fallback.
+    pub fn fallback_websocket<A: WebsocketApp>(mut self, app: A) -> Self {
+        self.websocket_fallback = Some(boxed(app));
         self
     }
 
@@ -127,53 +145,51 @@ impl Views {
     /// The view for `path` (percent-decoded, with or without its leading
     /// `/`) and what its pattern captured.
     pub(crate) fn find(&self, path: &str) -> Option<(&View, Vec<Param>)> {
-        self.table.first_match(strip_slash(path), |route, values| {
-            let route = &self.routes[route];
-            Some((&route.view, route.pattern.convert(values)?))
+        self.routes.first_match(strip_slash(path), |route, values| {
+            Some((&route.target, route.pattern.convert(values)?))
         })
     }
 
-    /// The view for an HTTP request to `uri`, and what its route captured.
-    pub(crate) fn find_http(&self, uri: &Uri) -> Option<(View, Vec<Param>)> {
-        let path = percent_decode_str(uri.path()).decode_utf8_lossy();
-        self.find(&path)
-            .map(|(view, params)| (view.clone(), params))
-    }
-
-    /// The future that runs the view for a WebSocket; the scope and the
-    /// conversation back when no route matches.
-    pub(crate) fn match_websocket<'a>(
-        &'a self,
-        mut scope: Scope,
-        io: Box<dyn WebsocketIo>,
-    ) -> Result<AppFuture<'a>, (Scope, Box<dyn WebsocketIo>)> {
-        // Mounted under a `UrlRouter` prefix, match what the prefix left.
-        let path = scope.path_remaining().unwrap_or(scope.path());
-        let Some((view, params)) = self.find(path) else {
-            return Err((scope, io));
+    /// Answers a plain HTTP request with its view, or else the http
+    /// fallback. The channel layer is the one a `ProtocolTypeRouter` put
+    /// in the request's extensions, if any.
+    fn call_http(
+        &self,
+        request: Request<Body>,
+    ) -> impl Future<Output = ViewResponse> + Send + use<> {
+        let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
+        let Some((view, params)) = self.find(&path) else {
+            return Either::Right(serve(self.http_fallback.clone(), request));
         };
-        scope.params_mut().extend(params);
-        scope.set_path_remaining(Some(String::new()));
-        Ok(view.call(scope, io))
+        let view = view.clone();
+        let layer = request.extensions().get::<Arc<dyn ChannelLayer>>().cloned();
+        Either::Left(view.serve_http(request, params, layer))
     }
 }
 
 // Not `async fn`: handing back the view's own future keeps the
 // connection's task one future deep (see `AppFuture`).
 impl WebsocketApp for Views {
-    fn call(&self, scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
-        self.match_websocket(scope, io)
-            .unwrap_or_else(|(scope, io)| {
-                tracing::info!(path = %scope.path(), "no view matches the path; refusing with 404");
-                let body = format!("No view found for path {:?}.", scope.path());
-                Box::pin(deny_not_found(io, body))
-            })
+    fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
+        // Mounted under a `UrlRouter` prefix, match what the prefix left.
+        let path = scope.path_remaining().unwrap_or(scope.path());
+        if let Some((view, params)) = self.find(path) {
+            scope.params_mut().extend(params);
+            scope.set_path_remaining(Some(String::new()));
+            return view.call(scope, io);
+        }
+        if let Some(app) = &self.websocket_fallback {
+            return app.call(scope, io);
+        }
+        tracing::info!(path = %scope.path(), "no view matches the path; refusing with 404");
+        let body = format!("No view found for path {:?}.", scope.path());
+        Box::pin(deny_not_found(io, body))
     }
 }
 
 /// Serves the table on its own in a host such as axum: plain HTTP and
-/// WebSocket handshakes alike go to the view their path matches, or get
-/// `404 Not Found`.
+/// WebSocket handshakes alike go to the view their path matches, or to the
+/// fallback of their protocol, or get `404 Not Found`.
 ///
 /// Views served this way see no channel layer, and their WebSockets get
 /// the default limits: for those, mount a
@@ -205,19 +221,8 @@ where
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
         let views = self.clone();
-        let http = move |request: Request<Body>| {
-            let found = views.find_http(request.uri());
-            async move {
-                match found {
-                    Some((view, params)) => view.serve_http(request, params, None).await,
-                    None => {
-                        tracing::debug!(path = %request.uri().path(), "no view matches the path; answering 404");
-                        status_response(StatusCode::NOT_FOUND)
-                    }
-                }
-            }
-        };
-        serve(None, request, || self.clone(), http)
+        let http = move |request: Request<Body>| views.call_http(request);
+        crate::service::serve(None, request, || self.clone(), http)
     }
 }
 
@@ -225,12 +230,8 @@ impl fmt::Debug for Views {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Views")
             .field("routes", &self.routes)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} => {:?}", self.pattern.source(), self.view)
+            .field("http_fallback", &self.http_fallback.is_some())
+            .field("websocket_fallback", &self.websocket_fallback.is_some())
+            .finish()
     }
 }

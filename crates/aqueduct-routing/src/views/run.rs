@@ -1,14 +1,13 @@
 //! Running a view: for a plain HTTP request, and for a WebSocket from the
 //! handshake to the close. Panics and errors stop here.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use aqueduct_core::__private::{catch_panic, expect_connect};
 use aqueduct_core::{
-    Accept, Body, ChannelLayer, CloseCode, CloseFrame, ConnectionClosed, Deny, Inbound, Outbound,
-    Param, Scope, ScopeKind, WebsocketIo, panic_message,
+    Accept, Body, ChannelLayer, CloseCode, CloseFrame, ConnectionClosed, Inbound, Outbound, Param,
+    Scope, ScopeKind, WebsocketIo,
 };
-use futures_util::FutureExt;
 use http::{Request, StatusCode};
 use tokio::sync::Mutex;
 
@@ -63,16 +62,8 @@ pub(crate) async fn http(
 /// Accepts the handshake, runs `view` with the WebSocket until it returns,
 /// then closes: 1000 normally, 1011 after a panic or an error.
 pub(crate) async fn websocket(view: &View, scope: Scope, mut io: Box<dyn WebsocketIo>) {
-    match io.recv().await {
-        Inbound::Connect => {}
-        // The client left before anything ran.
-        Inbound::Disconnect(_) => return,
-        Inbound::Receive(_) => {
-            tracing::error!("driver sent a message before the handshake; refusing");
-            let deny = Deny::new(StatusCode::INTERNAL_SERVER_ERROR);
-            let _ = io.send(Outbound::Deny(deny)).await;
-            return;
-        }
+    if !expect_connect(&mut *io).await {
+        return;
     }
     // dwebsocket accepts before the view runs: the view only ever sees an
     // open WebSocket.
@@ -117,10 +108,5 @@ pub(crate) async fn websocket(view: &View, scope: Scope, mut io: Box<dyn Websock
 /// Calls the view, turning a panic (in the call or in its future) into
 /// the panic's message, so one view cannot take the server down.
 async fn guard(handler: &dyn Handler, request: ViewRequest) -> Result<ViewResponse, String> {
-    let future = std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(request)))
-        .map_err(|panic| panic_message(&*panic))?;
-    AssertUnwindSafe(future)
-        .catch_unwind()
-        .await
-        .map_err(|panic| panic_message(&*panic))
+    catch_panic(|| handler.call(request)).await
 }

@@ -187,16 +187,15 @@ async fn an_abandoned_wait_or_a_send_loses_no_message() {
 }
 
 #[tokio::test]
-async fn views_come_first_and_the_rest_falls_through_to_the_arms() {
+async fn views_wrap_the_arms_and_the_rest_falls_through_to_the_fallbacks() {
     let arm = tower::service_fn(|_: Request<Body>| async {
         Ok::<_, Infallible>(Response::new(Body::from("http arm")))
     });
     let probes = Probes::new();
     let app = ProtocolTypeRouter::new()
-        .views(views())
-        .http(arm)
-        .websocket(probes.app("websocket arm"))
-        .channel_layer(InMemoryChannelLayer::new());
+        .http(views().fallback_http(arm))
+        .websocket(views().fallback_websocket(probes.app("websocket arm")))
+        .with_channel_layer(InMemoryChannelLayer::new());
     let call = |uri: &str| app.call_http(Request::get(uri).body(Body::empty()).unwrap());
     let body = |response: ViewResponse| async {
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -209,6 +208,20 @@ async fn views_come_first_and_the_rest_falls_through_to_the_arms() {
     assert_eq!(converse(&app, "/hello/", vec![]).await.len(), 3);
     let visit = probes.connect(&app, "/other/").await;
     assert_eq!(visit.app, Some("websocket arm"));
+
+    // With no fallback, what no view matches gets 404 on both protocols.
+    let app = ProtocolTypeRouter::from(views());
+    assert_eq!(call_status(&app, "/other/").await, 404);
+    let sent = converse(&app, "/other/", vec![]).await;
+    assert!(
+        matches!(&sent[0], Outbound::Deny(deny) if deny.status == 404),
+        "{sent:?}"
+    );
+}
+
+async fn call_status(app: &ProtocolTypeRouter, uri: &str) -> u16 {
+    let request = Request::get(uri).body(Body::empty()).unwrap();
+    app.call_http(request).await.status().as_u16()
 }
 
 #[tokio::test]
@@ -224,7 +237,7 @@ async fn views_mount_on_axum_and_on_a_url_router() {
     assert_eq!(sent[1], Outbound::Send(Message::text("hello")));
 
     // Under a prefix, the views match what the prefix left.
-    let router = crate::UrlRouter::new().nest("api/", views());
+    let router = crate::UrlRouter::new().nest_app("api/", views());
     let sent = converse(&router, "/api/hello/", vec![]).await;
     assert_eq!(sent[1], Outbound::Send(Message::text("hello")));
 }

@@ -28,8 +28,8 @@ pub(crate) type ViewFuture = Pin<Box<dyn Future<Output = ViewResponse> + Send>>;
 /// Django's `dwebsocket`.
 ///
 /// Make one with [`accept_websocket`] or [`require_websocket`], then route
-/// it with [`Views`](super::Views), which mounts on
-/// [`ProtocolTypeRouter::views`](crate::ProtocolTypeRouter::views). A
+/// it with [`Views`](super::Views), which goes on the arms of a
+/// [`ProtocolTypeRouter`](crate::ProtocolTypeRouter). A
 /// `View` is also a [`WebsocketApp`] (for [`UrlRouter`](crate::UrlRouter))
 /// and a tower [`Service`] (for axum's `route_service`), so it can be
 /// mounted on each arm by hand too.

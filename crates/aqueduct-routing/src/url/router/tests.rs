@@ -150,24 +150,21 @@ async fn nested_routers_merge_parameters() {
         ("ws/<t>/",  "/ws/acme/nothing/",    None),
     ];
     for (prefix, path, expected) in cases {
-        let routed = UrlRouter::new().route(prefix, inner());
-        let nested = UrlRouter::new().nest(prefix, inner());
-        for router in [routed, nested] {
-            let visit = probes.connect(&router, path).await;
-            assert_eq!(
-                captured(&visit).as_deref(),
-                expected,
-                "{prefix:?} on {path:?}"
-            );
-        }
+        let router = UrlRouter::new().nest(prefix, inner());
+        let visit = probes.connect(&router, path).await;
+        assert_eq!(
+            captured(&visit).as_deref(),
+            expected,
+            "{prefix:?} on {path:?}"
+        );
     }
     // The inner capture replaces the outer one, and keeps its integer.
-    let router = UrlRouter::new().route("ws/<id>/", inner());
+    let router = UrlRouter::new().nest("ws/<id>/", inner());
     let visit = probes.connect(&router, "/ws/outer/7/").await;
     assert_eq!(visit.scope().param_int("id"), Some(7));
     // Routers nest to any depth.
     let deepest = UrlRouter::new().route("<v>/", probes.app("v"));
-    let router = UrlRouter::new().route("ws/", UrlRouter::new().route("api/", deepest));
+    let router = UrlRouter::new().nest("ws/", UrlRouter::new().nest("api/", deepest));
     let visit = probes.connect(&router, "/ws/api/2/").await;
     assert_eq!(captured(&visit).as_deref(), Some("v=2"));
 }
@@ -176,7 +173,7 @@ async fn nested_routers_merge_parameters() {
 async fn an_inner_router_without_a_match_falls_through() {
     let probes = Probes::new();
     let router = UrlRouter::new()
-        .route(
+        .nest(
             "ws/",
             UrlRouter::new()
                 .route("chat/<room>/", probes.app("chat"))
@@ -198,7 +195,7 @@ async fn an_inner_router_without_a_match_falls_through() {
     }
 }
 
-/// Middleware around a router: `nest` cannot see the router inside.
+/// Middleware around a router, mounted with `nest_app`.
 struct Wrapped(UrlRouter);
 
 impl WebsocketApp for Wrapped {
@@ -208,11 +205,11 @@ impl WebsocketApp for Wrapped {
 }
 
 #[tokio::test]
-async fn nest_mounts_any_app_with_the_rest_of_the_path() {
+async fn nest_app_mounts_any_app_with_the_rest_of_the_path() {
     let probes = Probes::new();
     let router = UrlRouter::new()
-        .nest("ws/<tenant>/", probes.app("mounted"))
-        .nest(
+        .nest_app("ws/<tenant>/", probes.app("mounted"))
+        .nest_app(
             "api/",
             Wrapped(UrlRouter::new().route("v<int:n>/", probes.app("inner"))),
         );
@@ -265,11 +262,26 @@ async fn consumer_factories_route_and_read_their_parameters() {
     assert_eq!(visit.sent[1], Outbound::Send(Message::text("lobby")));
 }
 
+/// Regression: `route` once sniffed a `UrlRouter` with `Any` and nested
+/// it; now `route` takes endpoints, so only `nest` makes a prefix.
+#[tokio::test]
+async fn only_nest_makes_a_prefix() {
+    let probes = Probes::new();
+    let inner = || UrlRouter::new().route("chat/<room>/", probes.app("chat"));
+    let routed = UrlRouter::new().route("ws/", inner());
+    let nested = UrlRouter::new().nest("ws/", inner());
+    assert_eq!(probes.connect(&routed, "/ws/chat/lobby/").await.app, None);
+    assert_eq!(
+        probes.connect(&nested, "/ws/chat/lobby/").await.app,
+        Some("chat")
+    );
+}
+
 #[test]
 fn debug_lists_the_routes() {
     let router = UrlRouter::new()
         .route("ws/<room>/", RoomConsumer::default)
-        .route("api/", UrlRouter::new().route("v1/", RoomConsumer::default));
+        .nest("api/", UrlRouter::new().route("v1/", RoomConsumer::default));
     let debug = format!("{router:?}");
     assert!(debug.contains(r#""ws/<room>/" => WebsocketApp"#), "{debug}");
     assert!(
@@ -309,12 +321,30 @@ panics! {
         => "`<path:p>` must end the pattern";
     prefix_ends_with_param: UrlRouter::new().nest("ws/<room>", UrlRouter::new())
         => r#"Invalid route "ws/<room>": a nested router's prefix cannot end with the parameter `room`; end the prefix with `/`"#;
-    path_in_prefix: UrlRouter::new().route("ws/<path:p>", UrlRouter::new())
+    path_in_prefix: UrlRouter::new().nest("ws/<path:p>", UrlRouter::new())
         => "a nested router's prefix cannot hold `<path:p>`";
     same_route_twice: UrlRouter::new().route("ws/<int:a>/", app()).route("/ws/<int:b>/", app())
         => r#"Invalid route "/ws/<int:b>/": it can never match, because the earlier route "ws/<int:a>/" matches every path it matches"#;
     broader_route_first: UrlRouter::new().route("ws/<room>/", app()).route("ws/<uuid:id>/", app())
         => r#"the earlier route "ws/<room>/" matches every path"#;
-    same_mount_twice: UrlRouter::new().nest("ws/", app()).nest("ws/", app())
+    same_mount_twice: UrlRouter::new().nest_app("ws/", app()).nest_app("ws/", app())
         => r#"Invalid route "ws/": it can never match"#;
+}
+
+#[test]
+fn try_route_returns_what_route_panics_with() {
+    use crate::PatternError;
+    #[rustfmt::skip]
+    let cases = [
+        ("ws/<foo:x>/",  PatternError::UnknownConverter { converter: "foo".into() }),
+        ("ws/<int:>/",   PatternError::EmptyName),
+        ("<a>-<b>/",     PatternError::SharedSegment { first: "<a>".into(), second: "<b>".into() }),
+        ("ws/<room>/",   PatternError::Shadowed { by: "ws/<room>/".into() }),
+    ];
+    let router = UrlRouter::new().route("ws/<room>/", app());
+    for (pattern, expected) in cases {
+        let err = router.clone().try_route(pattern, app()).unwrap_err();
+        assert_eq!(err, expected, "{pattern:?}");
+    }
+    assert!(router.try_route("ws/chat/<room>/", app()).is_ok());
 }
