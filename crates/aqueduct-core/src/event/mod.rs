@@ -157,12 +157,6 @@ impl Event {
         std::str::from_utf8(&self.body[self.event_type.clone()]).unwrap_or_default()
     }
 
-    /// The name of the handler Channels would call for this event:
-    /// the type with dots turned into underscores (`chat_message`).
-    pub fn handler_name(&self) -> String {
-        self.event_type().replace('.', "_")
-    }
-
     /// The message with one more top-level entry, `key: value`, after its
     /// own.
     ///
@@ -421,12 +415,6 @@ mod tests {
             Event::from_msgpack(Bytes::from_static(b"\xc1")),
             Err(EventError::NotAMap)
         ));
-    }
-
-    #[test]
-    fn handler_name_follows_channels() {
-        let event = Event::new("chat.message", &json!({})).unwrap();
-        assert_eq!(event.handler_name(), "chat_message");
     }
 
     /// A layer's routing entry goes in and comes back out wherever it sits
