@@ -3,13 +3,11 @@
 //! `decode_json` / `encode_json` are honoured, groups and events work.
 
 use std::cell::Cell;
-use std::fmt::Write;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
 
 use aqueduct::prelude::*;
 use aqueduct_tests::{
-    Client, Reports, TestServer, WAIT, connect, recv_json, recv_text, reports, send_text,
+    Client, LogCapture, Reports, TestServer, WAIT, connect, recv_json, recv_text, reports,
+    send_text,
 };
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -279,73 +277,9 @@ async fn groups_and_events_work_for_a_json_consumer() {
     server.shutdown().await;
 }
 
-/// Every tracing event as one line: its level and its fields.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, " {}={:?}", field.name(), value);
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        let mut fields = Fields(event.metadata().level().to_string());
-        event.record(&mut fields);
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(fields.0);
-    }
-}
-
-impl Capture {
-    /// The one capture of this test binary, installed on first use.
-    fn global() -> &'static Capture {
-        static CAPTURE: OnceLock<Capture> = OnceLock::new();
-        CAPTURE.get_or_init(|| {
-            use tracing_subscriber::layer::SubscriberExt;
-            let capture = Capture::default();
-            let subscriber = tracing_subscriber::registry().with(capture.clone());
-            tracing::subscriber::set_global_default(subscriber).unwrap();
-            capture
-        })
-    }
-
-    async fn wait_for(&self, pieces: &[&str]) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            let lines = self.lines();
-            if lines.iter().any(|l| pieces.iter().all(|p| l.contains(p))) {
-                return;
-            }
-            if tokio::time::Instant::now() > deadline {
-                panic!("no log line with {pieces:?}; got:\n{}", lines.join("\n"));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// A copy of the lines so far: a failing test never holds the lock, so
-    /// it cannot poison it for the tests running beside it.
-    fn lines(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
 #[tokio::test]
 async fn bad_input_is_logged_as_a_warning_naming_the_consumer_and_the_error() {
-    let capture = Capture::global();
+    let capture = LogCapture::global();
     let (server, _reports) = calculator().await;
 
     let mut client = connect(&server.ws("/ws/calc/")).await;
