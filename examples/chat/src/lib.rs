@@ -8,7 +8,7 @@ mod pages;
 
 use aqueduct::prelude::*;
 
-pub use consumer::ChatConsumer;
+pub use consumer::{ChatConsumer, ChatEvent, ChatMessage};
 
 /// The whole application, its rooms joined by an in-memory channel layer:
 /// one process.
