@@ -147,7 +147,7 @@ impl Setup {
     }
 
     /// Sends `event` to the group `room`, as any worker on the layer would.
-    /// The one connected client's consumer joined it before the handshake.
+    /// The test's one client joined it before its handshake completed.
     async fn send(&self, event: Event) {
         let report = self.layer.group_send("room", event).await.unwrap();
         assert_eq!(report.delivered, 1, "one member in the room");
@@ -167,8 +167,8 @@ const ROOMS: [(&str, &str); 2] = [
 
 #[tokio::test]
 async fn events_of_known_types_reach_the_hook_decoded() {
-    let mut setup = Setup::start().await;
     for (path, _) in ROOMS {
+        let mut setup = Setup::start().await;
         let mut client = connect(&setup.server.ws(path)).await;
         let table = [
             // Made from the enum, as a Rust consumer sends.
@@ -199,15 +199,15 @@ async fn events_of_known_types_reach_the_hook_decoded() {
         // A close frame with no code: the client's leaving, not an error.
         client.close(None).await.unwrap();
         assert_eq!(setup.reports.next().await, 1005, "{path}");
+        setup.server.shutdown().await;
     }
-    setup.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_event_of_an_unknown_type_closes_with_1011_and_says_why() {
     let capture = LogCapture::global();
-    let mut setup = Setup::start().await;
     for (path, consumer) in ROOMS {
+        let mut setup = Setup::start().await;
         let mut client = connect(&setup.server.ws(path)).await;
         setup
             .send(django("chat.typo", json!({ "message": "hi" })))
@@ -229,14 +229,13 @@ async fn an_event_of_an_unknown_type_closes_with_1011_and_says_why() {
         ] {
             assert!(line.contains(piece), "{piece:?} not in {line}");
         }
+        setup.server.shutdown().await;
     }
-    setup.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_event_whose_payload_does_not_fit_its_variant_closes_with_1011() {
     let capture = LogCapture::global();
-    let mut setup = Setup::start().await;
     let table = [
         (
             django("chat.message", json!({ "text": "hi" })),
@@ -248,6 +247,7 @@ async fn an_event_whose_payload_does_not_fit_its_variant_closes_with_1011() {
         ),
     ];
     for (event, serde_error) in table {
+        let mut setup = Setup::start().await;
         let mut client = connect(&setup.server.ws("/ws/room/")).await;
         setup.send(event).await;
         assert_eq!(expect_close(&mut client).await, 1011, "{serde_error}");
@@ -261,43 +261,39 @@ async fn an_event_whose_payload_does_not_fit_its_variant_closes_with_1011() {
                 serde_error,
             ])
             .await;
+        setup.server.shutdown().await;
     }
-    setup.server.shutdown().await;
 }
 
 #[tokio::test]
-async fn a_consumer_with_no_events_closes_with_1011_on_any_event() {
+async fn a_consumer_with_no_events_or_no_event_hook_closes_with_1011() {
     let capture = LogCapture::global();
-    let setup = Setup::start().await;
-    let mut client = connect(&setup.server.ws("/ws/deaf/")).await;
-    setup
-        .send(django("chat.message", json!({ "message": "hi" })))
-        .await;
-    assert_eq!(expect_close(&mut client).await, 1011);
-    capture
-        .wait_for(&[
-            "ERROR",
-            "consumer=\"events::Deaf\"",
-            "event_type=\"chat.message\"",
-            "NoEvents has no variants",
-        ])
-        .await;
-    setup.server.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_consumer_that_names_events_but_has_no_hook_closes_with_1011() {
-    let capture = LogCapture::global();
-    let setup = Setup::start().await;
-    let mut client = connect(&setup.server.ws("/ws/forgetful/")).await;
-    setup.send(django("room.count", json!({ "n": 1 }))).await;
-    assert_eq!(expect_close(&mut client).await, 1011);
-    capture
-        .wait_for(&[
-            "ERROR",
-            "hook=\"event\"",
-            "events::Forgetful takes events but does not handle them",
-        ])
-        .await;
-    setup.server.shutdown().await;
+    let table: [(&str, &[&str]); 2] = [
+        (
+            "/ws/deaf/",
+            &[
+                "ERROR",
+                "consumer=\"events::Deaf\"",
+                "event_type=\"room.count\"",
+                "NoEvents has no variants",
+            ],
+        ),
+        // The default hook fails, as any hook that returns an error.
+        (
+            "/ws/forgetful/",
+            &[
+                "ERROR",
+                "hook=\"event\"",
+                "events::Forgetful takes events but does not handle them",
+            ],
+        ),
+    ];
+    for (path, log) in table {
+        let setup = Setup::start().await;
+        let mut client = connect(&setup.server.ws(path)).await;
+        setup.send(django("room.count", json!({ "n": 1 }))).await;
+        assert_eq!(expect_close(&mut client).await, 1011, "{path}");
+        capture.wait_for(log).await;
+        setup.server.shutdown().await;
+    }
 }
