@@ -117,14 +117,20 @@ fn shared_redis() -> Option<Vec<String>> {
     redis_available().then(|| vec![redis_url()])
 }
 
+/// channels_redis and aqueduct on the shared Redis, under a fresh prefix
+/// and with no keys; `None`, and the test skips, without Redis or Python.
+async fn peers() -> Option<(PythonPeer, RedisChannelLayer)> {
+    let hosts = shared_redis()?;
+    let prefix = unique_prefix();
+    let py = channels_redis(&hosts, &prefix, &[])?;
+    Some((py, aqueduct(&hosts, &prefix, &[]).await))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_and_aqueduct_send_to_each_others_channels() {
-    let Some(hosts) = shared_redis() else { return };
-    let prefix = unique_prefix();
-    let Some(mut py) = channels_redis(&hosts, &prefix, &[]) else {
+    let Some((mut py, rust)) = peers().await else {
         return;
     };
-    let rust = aqueduct(&hosts, &prefix, &[]).await;
 
     // Python → aqueduct: a process-local channel and a named one.
     let ours = rust.new_channel("specific").await.unwrap();
@@ -170,12 +176,9 @@ enum ChatEvent {
 /// what the enum makes is the dict a Django consumer's `chat_message` gets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_events_are_what_channels_sends_and_receives() {
-    let Some(hosts) = shared_redis() else { return };
-    let prefix = unique_prefix();
-    let Some(mut py) = channels_redis(&hosts, &prefix, &[]) else {
+    let Some((mut py, rust)) = peers().await else {
         return;
     };
-    let rust = aqueduct(&hosts, &prefix, &[]).await;
 
     let ours = rust.new_channel("specific").await.unwrap();
     let from_django = json!({"type": "chat.message", "message": "from django", "count": 2});
@@ -211,12 +214,9 @@ async fn typed_events_are_what_channels_sends_and_receives() {
 /// a named channel read on each side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_span_python_and_aqueduct() {
-    let Some(hosts) = shared_redis() else { return };
-    let prefix = unique_prefix();
-    let Some(mut py) = channels_redis(&hosts, &prefix, &[]) else {
+    let Some((mut py, rust)) = peers().await else {
         return;
     };
-    let rust = aqueduct(&hosts, &prefix, &[]).await;
     let ours = [
         rust.new_channel("specific").await.unwrap(),
         rust.new_channel("specific").await.unwrap(),
@@ -260,12 +260,9 @@ async fn groups_span_python_and_aqueduct() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_megabyte_message_crosses_both_ways() {
-    let Some(hosts) = shared_redis() else { return };
-    let prefix = unique_prefix();
-    let Some(mut py) = channels_redis(&hosts, &prefix, &[]) else {
+    let Some((mut py, rust)) = peers().await else {
         return;
     };
-    let rust = aqueduct(&hosts, &prefix, &[]).await;
     let message = large();
     assert!(event(&message).as_msgpack().len() > 1_000_000);
 
