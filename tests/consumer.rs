@@ -9,9 +9,11 @@ use aqueduct_tests::{TestServer, connect, expect_nothing, recv_json, recv_text, 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+/// What watchers are sent: `{"type": "note", "text": …}`.
 #[derive(Serialize, Deserialize)]
-struct Note {
-    text: String,
+#[serde(tag = "type", rename_all = "lowercase")]
+enum WatchEvent {
+    Note { text: String },
 }
 
 /// Joins `watchers` through `groups()`, tells the client its channel name,
@@ -21,6 +23,8 @@ struct Watcher;
 
 #[async_trait]
 impl WebsocketConsumer for Watcher {
+    type Event = WatchEvent;
+
     fn groups(&self, _scope: &aqueduct::Scope) -> Vec<String> {
         vec!["watchers".to_owned()]
     }
@@ -36,30 +40,25 @@ impl WebsocketConsumer for Watcher {
         let text = message.as_text().unwrap_or_default();
         if let Some(rest) = text.strip_prefix("to ") {
             let (channel, note) = rest.split_once(' ').unwrap_or((rest, ""));
-            let event = Event::new(
-                "note",
-                &Note {
-                    text: note.to_owned(),
-                },
-            )?;
+            let event = Event::from_message(&WatchEvent::Note {
+                text: note.to_owned(),
+            })?;
             ctx.send_to(channel, event).await?;
         }
         Ok(())
     }
 
-    async fn event(&mut self, ctx: &mut Context, event: Event) -> Result {
-        let note: Note = event.decode()?;
-        ctx.send_text(note.text).await
+    async fn event(&mut self, ctx: &mut Context, event: WatchEvent) -> Result {
+        match event {
+            WatchEvent::Note { text } => ctx.send_text(text).await,
+        }
     }
 }
 
 fn note(text: &str) -> Event {
-    Event::new(
-        "note",
-        &Note {
-            text: text.to_owned(),
-        },
-    )
+    Event::from_message(&WatchEvent::Note {
+        text: text.to_owned(),
+    })
     .unwrap()
 }
 
@@ -126,6 +125,8 @@ struct Slow {
 
 #[async_trait]
 impl WebsocketConsumer for Slow {
+    type Event = WatchEvent;
+
     fn groups(&self, _scope: &aqueduct::Scope) -> Vec<String> {
         vec!["slow".to_owned()]
     }
@@ -137,7 +138,7 @@ impl WebsocketConsumer for Slow {
         Ok(())
     }
 
-    async fn event(&mut self, ctx: &mut Context, _event: Event) -> Result {
+    async fn event(&mut self, ctx: &mut Context, _event: WatchEvent) -> Result {
         self.log.lock().unwrap().push("start");
         tokio::time::sleep(Duration::from_millis(20)).await;
         self.log.lock().unwrap().push("end");

@@ -15,6 +15,8 @@ struct Gatekeeper;
 
 #[async_trait]
 impl WebsocketConsumer for Gatekeeper {
+    type Event = NoEvents;
+
     async fn connect(&mut self, ctx: &mut Context) -> Result {
         match ctx.scope().param("how").unwrap_or_default() {
             "accept" => ctx.accept().await,

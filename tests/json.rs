@@ -3,13 +3,11 @@
 //! `decode_json` / `encode_json` are honoured, groups and events work.
 
 use std::cell::Cell;
-use std::fmt::Write;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
 
 use aqueduct::prelude::*;
 use aqueduct_tests::{
-    Client, Reports, TestServer, WAIT, connect, recv_json, recv_text, reports, send_text,
+    Client, LogCapture, Reports, TestServer, WAIT, connect, recv_json, recv_text, reports,
+    send_text,
 };
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -34,6 +32,7 @@ struct Calculator {
 #[async_trait]
 impl JsonWebsocketConsumer for Calculator {
     type Incoming = Command;
+    type Event = NoEvents;
 
     async fn receive_json(&mut self, ctx: &mut Context, command: Command) -> Result {
         match command {
@@ -161,6 +160,7 @@ enum Ping {
 #[async_trait]
 impl JsonWebsocketConsumer for Shorthand {
     type Incoming = Ping;
+    type Event = NoEvents;
 
     async fn receive_json(&mut self, ctx: &mut Context, _ping: Ping) -> Result {
         self.send_json(ctx, &json!({ "pong": true })).await
@@ -217,14 +217,18 @@ enum Say {
     Say { text: String },
 }
 
+/// What travels through the room: `{"type": "chat.said", "text": …}`.
 #[derive(Serialize, Deserialize)]
-struct Said {
-    text: String,
+#[serde(tag = "type")]
+enum RoomEvent {
+    #[serde(rename = "chat.said")]
+    Said { text: String },
 }
 
 #[async_trait]
 impl JsonWebsocketConsumer for Room {
     type Incoming = Say;
+    type Event = RoomEvent;
 
     fn groups(&self, _scope: &aqueduct::Scope) -> Vec<String> {
         vec!["room".to_owned()]
@@ -236,14 +240,15 @@ impl JsonWebsocketConsumer for Room {
     }
 
     async fn receive_json(&mut self, ctx: &mut Context, Say::Say { text }: Say) -> Result {
-        ctx.group_send("room", Event::new("chat.said", &Said { text })?)
-            .await?;
+        let said = Event::from_message(&RoomEvent::Said { text })?;
+        ctx.group_send("room", said).await?;
         Ok(())
     }
 
-    async fn event(&mut self, ctx: &mut Context, event: Event) -> Result {
-        let said: Said = event.decode()?;
-        self.send_json(ctx, &json!({ "said": said.text })).await
+    async fn event(&mut self, ctx: &mut Context, event: RoomEvent) -> Result {
+        match event {
+            RoomEvent::Said { text } => self.send_json(ctx, &json!({ "said": text })).await,
+        }
     }
 }
 
@@ -264,13 +269,8 @@ async fn groups_and_events_work_for_a_json_consumer() {
     assert_eq!(recv_json(&mut bob).await, json!({ "said": "hi" }));
 
     // An event from outside the server reaches both through the group.
-    let event = Event::new(
-        "chat.said",
-        &Said {
-            text: "from a worker".into(),
-        },
-    )
-    .unwrap();
+    // As a Django worker would make it: a type and a payload.
+    let event = Event::new("chat.said", &json!({ "text": "from a worker" })).unwrap();
     let report = layer.group_send("room", event).await.unwrap();
     assert_eq!(report.delivered, 2);
     for client in [&mut alice, &mut bob] {
@@ -279,73 +279,9 @@ async fn groups_and_events_work_for_a_json_consumer() {
     server.shutdown().await;
 }
 
-/// Every tracing event as one line: its level and its fields.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, " {}={:?}", field.name(), value);
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        let mut fields = Fields(event.metadata().level().to_string());
-        event.record(&mut fields);
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(fields.0);
-    }
-}
-
-impl Capture {
-    /// The one capture of this test binary, installed on first use.
-    fn global() -> &'static Capture {
-        static CAPTURE: OnceLock<Capture> = OnceLock::new();
-        CAPTURE.get_or_init(|| {
-            use tracing_subscriber::layer::SubscriberExt;
-            let capture = Capture::default();
-            let subscriber = tracing_subscriber::registry().with(capture.clone());
-            tracing::subscriber::set_global_default(subscriber).unwrap();
-            capture
-        })
-    }
-
-    async fn wait_for(&self, pieces: &[&str]) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            let lines = self.lines();
-            if lines.iter().any(|l| pieces.iter().all(|p| l.contains(p))) {
-                return;
-            }
-            if tokio::time::Instant::now() > deadline {
-                panic!("no log line with {pieces:?}; got:\n{}", lines.join("\n"));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// A copy of the lines so far: a failing test never holds the lock, so
-    /// it cannot poison it for the tests running beside it.
-    fn lines(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
 #[tokio::test]
 async fn bad_input_is_logged_as_a_warning_naming_the_consumer_and_the_error() {
-    let capture = Capture::global();
+    let capture = LogCapture::global();
     let (server, _reports) = calculator().await;
 
     let mut client = connect(&server.ws("/ws/calc/")).await;
@@ -377,6 +313,7 @@ async fn ctx_send_json_still_encodes_with_serde_json() {
     #[async_trait]
     impl JsonWebsocketConsumer for Both {
         type Incoming = serde_json::Value;
+        type Event = NoEvents;
 
         async fn receive_json(&mut self, ctx: &mut Context, value: serde_json::Value) -> Result {
             ctx.send_json(&value).await?;

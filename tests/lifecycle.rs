@@ -18,6 +18,8 @@ struct Probe {
 
 #[async_trait]
 impl WebsocketConsumer for Probe {
+    type Event = NoEvents;
+
     async fn receive(&mut self, ctx: &mut Context, message: Message) -> Result {
         match message.as_text().unwrap_or_default() {
             "close" => ctx.close(CloseCode::from(4001)).await,

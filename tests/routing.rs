@@ -11,6 +11,8 @@ struct ShowParams;
 
 #[async_trait]
 impl WebsocketConsumer for ShowParams {
+    type Event = NoEvents;
+
     async fn connect(&mut self, ctx: &mut Context) -> Result {
         ctx.accept().await?;
         let mut params = serde_json::Map::new();

@@ -73,6 +73,8 @@ struct Echo;
 
 #[async_trait]
 impl WebsocketConsumer for Echo {
+    type Event = NoEvents;
+
     async fn receive(&mut self, ctx: &mut Context, message: Message) -> Result {
         ctx.send(message).await
     }

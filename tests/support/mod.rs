@@ -4,9 +4,11 @@
 #![allow(missing_docs)]
 
 mod http2;
+mod log;
 mod tls;
 
 pub use http2::{Http2Client, connect_http2, http2_handshake};
+pub use log::LogCapture;
 pub use tls::TestCert;
 
 use std::net::SocketAddr;

@@ -1,6 +1,7 @@
 //! The in-memory channel layer's hot paths: `group_send` to groups of
-//! 10, 1,000 and 10,000 members, encoding and decoding a chat event, and
-//! one event through one channel.
+//! 10, 1,000 and 10,000 members, encoding and decoding a chat event (into
+//! a struct, and into a consumer's tagged enum), and one event through
+//! one channel.
 //!
 //! Run with `cargo bench -p aqueduct-core --bench group_send`.
 
@@ -16,6 +17,14 @@ use tokio::runtime::Runtime;
 #[derive(Serialize, Deserialize)]
 struct ChatMessage {
     message: String,
+}
+
+/// The same message as a consumer's typed event: an enum tagged on "type".
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type")]
+enum ChatEvent {
+    #[serde(rename = "chat.message")]
+    ChatMessage(ChatMessage),
 }
 
 /// Channels' default per-channel capacity, which the layer keeps.
@@ -101,6 +110,11 @@ fn event(c: &mut Criterion) {
     });
     group.bench_function("decode", |b| {
         b.iter(|| black_box(&event).decode::<ChatMessage>());
+    });
+    // What a consumer's `event` hook costs before it runs: serde buffers
+    // an internally tagged map to find its tag, then decodes the variant.
+    group.bench_function("decode_tagged_enum", |b| {
+        b.iter(|| black_box(&event).decode::<ChatEvent>());
     });
     group.finish();
 }

@@ -9,6 +9,8 @@
 //! - [`Message`] and [`CloseCode`]: what travels over a WebSocket.
 //! - [`WebsocketConsumer`] and its [`Context`]: the hooks a user implements;
 //!   [`JsonWebsocketConsumer`] for a client that speaks JSON.
+//! - [`Event`]: a channel-layer message, decoded into the serde enum a
+//!   consumer names ([`NoEvents`] for none).
 //! - [`WebsocketApp`] and [`WebsocketIo`]: the conversation between a driver
 //!   (the server, or the test communicator) and an application.
 //! - [`ChannelLayer`] and [`InMemoryChannelLayer`]: how consumers talk to
@@ -41,7 +43,7 @@ pub use close::{CloseCode, CloseFrame};
 pub use consumer::{Context, JsonWebsocketConsumer, WebsocketConsumer};
 pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, Recv, WebsocketIo};
 pub use error::{Error, Result};
-pub use event::{Event, EventError};
+pub use event::{Event, EventError, NoEvents};
 pub use layer::{
     Capacities, ChannelLayer, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,
     validate_channel_name, validate_group_name,

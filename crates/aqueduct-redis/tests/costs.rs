@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use aqueduct_core::{ChannelLayer, Context, Event, Result, Scope, WebsocketConsumer};
+use aqueduct_core::{ChannelLayer, Context, Event, NoEvents, Result, Scope, WebsocketConsumer};
 use aqueduct_redis::{RedisChannelLayer, RedisConfig};
 use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
 use aqueduct_test::WebsocketCommunicator;
@@ -72,6 +72,8 @@ struct Idle;
 
 #[async_trait]
 impl WebsocketConsumer for Idle {
+    type Event = NoEvents;
+
     fn groups(&self, _scope: &Scope) -> Vec<String> {
         vec!["everyone".to_owned()]
     }

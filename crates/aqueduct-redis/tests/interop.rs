@@ -24,9 +24,10 @@ mod support;
 
 use std::time::Duration;
 
-use aqueduct_core::ChannelLayer;
+use aqueduct_core::{ChannelLayer, Event, EventError};
 use aqueduct_redis::{RedisChannelLayer, RedisConfig};
 use peer::{PythonPeer, event, value};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use support::{RedisServer, python, redis_available, redis_url, unique_prefix};
 
@@ -93,13 +94,17 @@ fn channels_redis(hosts: &[String], prefix: &str, keys: &[&str]) -> Option<Pytho
     Some(PythonPeer::start(&python, config))
 }
 
-/// The next message on an aqueduct channel, as tagged JSON.
-async fn received(layer: &RedisChannelLayer, channel: &str) -> Value {
-    let event = tokio::time::timeout(WAIT, layer.receive(channel))
+/// The next message on an aqueduct channel.
+async fn received_event(layer: &RedisChannelLayer, channel: &str) -> Event {
+    tokio::time::timeout(WAIT, layer.receive(channel))
         .await
         .unwrap_or_else(|_| panic!("nothing arrived on {channel} within {WAIT:?}"))
-        .expect("receive");
-    value(&event)
+        .expect("receive")
+}
+
+/// The next message on an aqueduct channel, as tagged JSON.
+async fn received(layer: &RedisChannelLayer, channel: &str) -> Value {
+    value(&received_event(layer, channel).await)
 }
 
 async fn python_received(peer: &mut PythonPeer, channel: &str) -> Value {
@@ -112,14 +117,20 @@ fn shared_redis() -> Option<Vec<String>> {
     redis_available().then(|| vec![redis_url()])
 }
 
+/// channels_redis and aqueduct on the shared Redis, under a fresh prefix
+/// and with no keys; `None`, and the test skips, without Redis or Python.
+async fn peers() -> Option<(PythonPeer, RedisChannelLayer)> {
+    let hosts = shared_redis()?;
+    let prefix = unique_prefix();
+    let py = channels_redis(&hosts, &prefix, &[])?;
+    Some((py, aqueduct(&hosts, &prefix, &[]).await))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_and_aqueduct_send_to_each_others_channels() {
-    let Some(hosts) = shared_redis() else { return };
-    let prefix = unique_prefix();
-    let Some(mut py) = channels_redis(&hosts, &prefix, &[]) else {
+    let Some((mut py, rust)) = peers().await else {
         return;
     };
-    let rust = aqueduct(&hosts, &prefix, &[]).await;
 
     // Python → aqueduct: a process-local channel and a named one.
     let ours = rust.new_channel("specific").await.unwrap();
@@ -151,18 +162,61 @@ async fn python_and_aqueduct_send_to_each_others_channels() {
     rust.flush().await.unwrap();
 }
 
+/// The chat events of the Channels tutorial, as an aqueduct consumer
+/// names them: an enum tagged on `"type"`.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+enum ChatEvent {
+    #[serde(rename = "chat.message")]
+    ChatMessage { message: String, count: i64 },
+}
+
+/// A consumer's typed events are Channels' wire format: what Python sends
+/// decodes into the enum, a type the enum does not know is told apart, and
+/// what the enum makes is the dict a Django consumer's `chat_message` gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_events_are_what_channels_sends_and_receives() {
+    let Some((mut py, rust)) = peers().await else {
+        return;
+    };
+
+    let ours = rust.new_channel("specific").await.unwrap();
+    let from_django = json!({"type": "chat.message", "message": "from django", "count": 2});
+    py.send(&ours, &from_django).await;
+    let chat = ChatEvent::ChatMessage {
+        message: "from django".into(),
+        count: 2,
+    };
+    let event = received_event(&rust, &ours).await;
+    assert_eq!(event.decode::<ChatEvent>().unwrap(), chat);
+    py.send(&ours, &json!({"type": "chat.typo", "message": "hi"}))
+        .await;
+    let event = received_event(&rust, &ours).await;
+    assert!(
+        matches!(
+            event.decode::<ChatEvent>(),
+            Err(EventError::UnknownType { ref event_type, .. }) if event_type == "chat.typo"
+        ),
+        "{event:?}"
+    );
+
+    let theirs = py.new_channel().await;
+    rust.send(&theirs, Event::from_message(&chat).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(python_received(&mut py, &theirs).await, from_django);
+    rust.flush().await.unwrap();
+}
+
 /// Both sides join one group, each adding the other's channels; each
 /// side's `group_send` reaches every member: two aqueduct members behind
 /// one Redis key (one message naming both under `__asgi_channel__`), and
 /// a named channel read on each side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_span_python_and_aqueduct() {
-    let Some(hosts) = shared_redis() else { return };
-    let prefix = unique_prefix();
-    let Some(mut py) = channels_redis(&hosts, &prefix, &[]) else {
+    let Some((mut py, rust)) = peers().await else {
         return;
     };
-    let rust = aqueduct(&hosts, &prefix, &[]).await;
     let ours = [
         rust.new_channel("specific").await.unwrap(),
         rust.new_channel("specific").await.unwrap(),
@@ -206,12 +260,9 @@ async fn groups_span_python_and_aqueduct() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_megabyte_message_crosses_both_ways() {
-    let Some(hosts) = shared_redis() else { return };
-    let prefix = unique_prefix();
-    let Some(mut py) = channels_redis(&hosts, &prefix, &[]) else {
+    let Some((mut py, rust)) = peers().await else {
         return;
     };
-    let rust = aqueduct(&hosts, &prefix, &[]).await;
     let message = large();
     assert!(event(&message).as_msgpack().len() > 1_000_000);
 

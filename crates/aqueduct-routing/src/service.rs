@@ -62,12 +62,14 @@ where
 /// to [`call_http`](crate::ProtocolTypeRouter::call_http). Never fails.
 ///
 /// ```
-/// use aqueduct_core::{InMemoryChannelLayer, WebsocketConsumer};
+/// use aqueduct_core::{InMemoryChannelLayer, NoEvents, WebsocketConsumer};
 /// use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
 ///
 /// #[derive(Default)]
 /// struct ChatConsumer;
-/// impl WebsocketConsumer for ChatConsumer {}
+/// impl WebsocketConsumer for ChatConsumer {
+///     type Event = NoEvents;
+/// }
 ///
 /// let chat = ProtocolTypeRouter::new()
 ///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
@@ -110,12 +112,14 @@ where
 /// limits.
 ///
 /// ```
-/// use aqueduct_core::WebsocketConsumer;
+/// use aqueduct_core::{NoEvents, WebsocketConsumer};
 /// use aqueduct_routing::UrlRouter;
 ///
 /// #[derive(Default)]
 /// struct EchoConsumer;
-/// impl WebsocketConsumer for EchoConsumer {}
+/// impl WebsocketConsumer for EchoConsumer {
+///     type Event = NoEvents;
+/// }
 ///
 /// let ws = UrlRouter::new().route("ws/echo/", EchoConsumer::default);
 /// let app: axum::Router = axum::Router::new().fallback_service(ws);

@@ -16,7 +16,7 @@
 //! (`#[tokio::test(start_paused = true)]`) where a 60 s wait costs nothing.
 //!
 //! ```
-//! use aqueduct_core::{CloseCode, Context, Message, Result, WebsocketConsumer};
+//! use aqueduct_core::{CloseCode, Context, Message, NoEvents, Result, WebsocketConsumer};
 //! use aqueduct_test::WebsocketCommunicator;
 //! use async_trait::async_trait;
 //!
@@ -26,6 +26,8 @@
 //!
 //! #[async_trait]
 //! impl WebsocketConsumer for EchoConsumer {
+//!     type Event = NoEvents;
+//!
 //!     async fn receive(&mut self, ctx: &mut Context, message: Message) -> Result {
 //!         ctx.send(message).await
 //!     }

@@ -4,7 +4,7 @@
 mod support;
 
 use aqueduct_core::{
-    Accept, AppFuture, Context, Deny, Inbound, Outbound, Result, Scope, WebsocketApp,
+    Accept, AppFuture, Context, Deny, Inbound, NoEvents, Outbound, Result, Scope, WebsocketApp,
     WebsocketConsumer, WebsocketIo,
 };
 use aqueduct_routing::UrlRouter;
@@ -100,6 +100,8 @@ struct ScopeReporter;
 
 #[async_trait]
 impl WebsocketConsumer for ScopeReporter {
+    type Event = NoEvents;
+
     async fn connect(&mut self, ctx: &mut Context) -> Result {
         let scope = ctx.scope();
         let report = json!({
@@ -197,6 +199,8 @@ struct GroupMember;
 
 #[async_trait]
 impl WebsocketConsumer for GroupMember {
+    type Event = NoEvents;
+
     fn groups(&self, _scope: &Scope) -> Vec<String> {
         vec!["lobby".to_owned()]
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use aqueduct_core::{
     ChannelLayer, CloseCode, Context, Event, GroupSendReport, InMemoryChannelLayer, LayerError,
-    Message, Result, Scope, WebsocketConsumer,
+    Message, NoEvents, Result, Scope, WebsocketConsumer,
 };
 use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
 use aqueduct_test::WebsocketCommunicator;
@@ -65,6 +65,8 @@ struct Room;
 
 #[async_trait]
 impl WebsocketConsumer for Room {
+    type Event = NoEvents;
+
     fn groups(&self, _scope: &Scope) -> Vec<String> {
         vec!["room".to_owned()]
     }

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use aqueduct_core::{CloseCode, Context, Message, Result, WebsocketConsumer};
+use aqueduct_core::{CloseCode, Context, Message, NoEvents, Result, WebsocketConsumer};
 use aqueduct_test::WebsocketCommunicator;
 use async_trait::async_trait;
 use support::Log;
@@ -18,6 +18,8 @@ struct Chatty {
 
 #[async_trait]
 impl WebsocketConsumer for Chatty {
+    type Event = NoEvents;
+
     async fn connect(&mut self, ctx: &mut Context) -> Result {
         ctx.accept().await?;
         for n in 0..self.count {
@@ -58,6 +60,8 @@ struct Stuck {
 
 #[async_trait]
 impl WebsocketConsumer for Stuck {
+    type Event = NoEvents;
+
     async fn receive(&mut self, _ctx: &mut Context, _message: Message) -> Result {
         std::future::pending().await
     }

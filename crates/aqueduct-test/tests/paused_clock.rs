@@ -10,15 +10,24 @@ use aqueduct_core::{
 use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
 use aqueduct_test::{ReceiveError, WebsocketCommunicator};
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 /// Joins the group `room`. `nap <secs>` sleeps, then says `awake`;
 /// `shout <text>` tells the room; room events come out as their text.
 #[derive(Default)]
 struct Napper;
 
+/// What travels through the room: `{"type": "note", "text": …}`.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum RoomEvent {
+    Note { text: String },
+}
+
 #[async_trait]
 impl WebsocketConsumer for Napper {
+    type Event = RoomEvent;
+
     fn groups(&self, _scope: &aqueduct_core::Scope) -> Vec<String> {
         vec!["room".to_owned()]
     }
@@ -29,16 +38,18 @@ impl WebsocketConsumer for Napper {
             tokio::time::sleep(Duration::from_secs(secs.parse()?)).await;
             ctx.send_text("awake").await?;
         } else if let Some(shout) = text.strip_prefix("shout ") {
-            ctx.group_send("room", Event::new("note", &json!({ "text": shout }))?)
-                .await?;
+            let note = RoomEvent::Note {
+                text: shout.to_owned(),
+            };
+            ctx.group_send("room", Event::from_message(&note)?).await?;
         }
         Ok(())
     }
 
-    async fn event(&mut self, ctx: &mut Context, event: Event) -> Result {
-        let note: Value = event.decode()?;
-        ctx.send_text(note["text"].as_str().unwrap_or_default())
-            .await
+    async fn event(&mut self, ctx: &mut Context, event: RoomEvent) -> Result {
+        match event {
+            RoomEvent::Note { text } => ctx.send_text(text).await,
+        }
     }
 }
 

@@ -32,6 +32,8 @@
 //!
 //! #[async_trait]
 //! impl WebsocketConsumer for EchoConsumer {
+//!     type Event = NoEvents;
+//!
 //!     async fn receive(&mut self, ctx: &mut Context, message: Message) -> Result {
 //!         ctx.send(message).await
 //!     }
@@ -49,7 +51,7 @@ pub use aqueduct_core::{
     Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame,
     ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
     InMemoryChannelLayer, InMemoryConfig, Inbound, JsonWebsocketConsumer, LayerError, Message,
-    Outbound, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes, WebsocketApp,
+    NoEvents, Outbound, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes, WebsocketApp,
     WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
 };
 #[doc(inline)]
@@ -137,6 +139,6 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
         ChannelLayer, CloseCode, Context, Event, InMemoryChannelLayer, JsonWebsocketConsumer,
-        Message, ProtocolTypeRouter, Result, UrlRouter, WebsocketConsumer, async_trait,
+        Message, NoEvents, ProtocolTypeRouter, Result, UrlRouter, WebsocketConsumer, async_trait,
     };
 }

@@ -7,14 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use mysite::{ChatEvent, ChatMessage};
 use serde_json::{Value, json};
-
-/// What a client posts, and what the chat consumers send to each socket.
-#[derive(Deserialize, Serialize)]
-struct ChatMessage {
-    message: String,
-}
 
 /// `GET /health`, and `POST /rooms/{room_name}/messages`.
 pub(crate) fn router(layer: Arc<dyn ChannelLayer>) -> Router {
@@ -25,14 +19,15 @@ pub(crate) fn router(layer: Arc<dyn ChannelLayer>) -> Router {
 }
 
 /// Posts a message to everyone in the room, as the chat consumer itself
-/// does: an event of type `chat.message` to the group `chat_<room_name>`.
+/// does: a `ChatEvent` (`{"type": "chat.message", …}`) to the group
+/// `chat_<room_name>`. The body is what a chat client sends, `{"message": "…"}`.
 async fn post_message(
     State(layer): State<Arc<dyn ChannelLayer>>,
     Path(room_name): Path<String>,
     Json(chat): Json<ChatMessage>,
 ) -> (StatusCode, Json<Value>) {
     let sent = async {
-        let event = Event::new("chat.message", &chat)?;
+        let event = Event::from_message(&ChatEvent::ChatMessage(chat))?;
         let report = layer
             .group_send(&format!("chat_{room_name}"), event)
             .await?;

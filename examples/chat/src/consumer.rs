@@ -4,10 +4,22 @@ use aqueduct::prelude::*;
 use aqueduct::{Deny, http::StatusCode, validate_group_name};
 use serde::{Deserialize, Serialize};
 
-/// What clients send and receive, and what travels through the group.
-#[derive(Serialize, Deserialize)]
-struct ChatMessage {
-    message: String,
+/// What clients send and receive: `{"message": "…"}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// The text typed in the room.
+    pub message: String,
+}
+
+/// What travels through the room group: the events this consumer takes,
+/// tagged on `"type"` as in Channels.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ChatEvent {
+    /// `{"type": "chat.message", "message": "…"}`, which Channels hands to
+    /// a `chat_message` handler.
+    #[serde(rename = "chat.message")]
+    ChatMessage(ChatMessage),
 }
 
 /// One connection to a chat room.
@@ -18,6 +30,8 @@ pub struct ChatConsumer {
 
 #[async_trait]
 impl WebsocketConsumer for ChatConsumer {
+    type Event = ChatEvent;
+
     async fn connect(&mut self, ctx: &mut Context) -> Result {
         let room_name = ctx.scope().param("room_name").unwrap_or_default();
         self.room_group_name = format!("chat_{room_name}");
@@ -49,20 +63,18 @@ impl WebsocketConsumer for ChatConsumer {
         };
 
         // Send the message to the room group.
-        let event = Event::new("chat.message", &chat)?;
+        let event = Event::from_message(&ChatEvent::ChatMessage(chat))?;
         ctx.group_send(&self.room_group_name, event).await?;
         Ok(())
     }
 
     // Receive a message from the room group.
-    async fn event(&mut self, ctx: &mut Context, event: Event) -> Result {
-        match event.event_type() {
-            "chat.message" => {
-                let chat: ChatMessage = event.decode()?;
+    async fn event(&mut self, ctx: &mut Context, event: ChatEvent) -> Result {
+        match event {
+            ChatEvent::ChatMessage(chat) => {
                 // Send the message to the WebSocket.
                 ctx.send_json(&chat).await
             }
-            other => Err(aqueduct::Error::msg(format!("unexpected event {other:?}"))),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use aqueduct::prelude::*;
 
-pub use consumer::ChatConsumer;
+pub use consumer::{ChatConsumer, ChatEvent, ChatMessage};
 
 /// The whole application, its rooms joined by an in-memory channel layer:
 /// one process.

@@ -10,6 +10,8 @@ pub struct EchoConsumer;
 
 #[async_trait]
 impl WebsocketConsumer for EchoConsumer {
+    type Event = NoEvents;
+
     async fn receive(&mut self, ctx: &mut Context, message: Message) -> Result {
         ctx.send(message).await
     }

@@ -85,6 +85,8 @@ pub struct ShoutConsumer;
 
 #[async_trait]
 impl WebsocketConsumer for ShoutConsumer {
+    type Event = NoEvents;
+
     async fn receive(&mut self, ctx: &mut Context, message: Message) -> Result {
         match message.as_text() {
             Some(text) => ctx.send_text(text.to_uppercase()).await,

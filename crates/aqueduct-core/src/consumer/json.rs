@@ -10,8 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::{Context, WebsocketConsumer};
 use crate::close::{CloseCode, CloseFrame};
-use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::error::Result;
 use crate::message::Message;
 use crate::scope::Scope;
 
@@ -26,8 +25,9 @@ const BINARY_UNSUPPORTED: &str = "binary messages are not supported";
 /// and gets each text message already decoded in
 /// [`receive_json`](Self::receive_json). The other hooks are those of
 /// [`WebsocketConsumer`]: [`groups`](Self::groups), [`connect`](Self::connect)
-/// (accepts by default), [`disconnect`](Self::disconnect) and
-/// [`event`](Self::event).
+/// (accepts by default), [`disconnect`](Self::disconnect), and
+/// [`Event`](Self::Event) with its [`event`](Self::event) hook for
+/// channel-layer events.
 ///
 /// Every `JsonWebsocketConsumer` is a [`WebsocketConsumer`], so its factory
 /// routes like any other: `UrlRouter::new().route("ws/game/", GameConsumer::default)`.
@@ -53,7 +53,7 @@ const BINARY_UNSUPPORTED: &str = "binary messages are not supported";
 /// unless `encode_json` is overridden.
 ///
 /// ```
-/// use aqueduct_core::{Context, Event, JsonWebsocketConsumer, Result, Scope};
+/// use aqueduct_core::{Context, Event, JsonWebsocketConsumer, Result};
 /// use async_trait::async_trait;
 /// use serde::{Deserialize, Serialize};
 ///
@@ -66,9 +66,12 @@ const BINARY_UNSUPPORTED: &str = "binary messages are not supported";
 ///     Say { text: String },
 /// }
 ///
+/// /// What travels through the room's group: `{"type": "chat.said", "text": "hi"}`.
 /// #[derive(Serialize, Deserialize)]
-/// struct Said {
-///     text: String,
+/// #[serde(tag = "type")]
+/// enum RoomEvent {
+///     #[serde(rename = "chat.said")]
+///     Said { text: String },
 /// }
 ///
 /// #[derive(Default)]
@@ -79,6 +82,7 @@ const BINARY_UNSUPPORTED: &str = "binary messages are not supported";
 /// #[async_trait]
 /// impl JsonWebsocketConsumer for ChatConsumer {
 ///     type Incoming = Command;
+///     type Event = RoomEvent;
 ///
 ///     async fn receive_json(&mut self, ctx: &mut Context, command: Command) -> Result {
 ///         match command {
@@ -91,15 +95,19 @@ const BINARY_UNSUPPORTED: &str = "binary messages are not supported";
 ///                 let Some(room) = &self.room else {
 ///                     return self.send_json(ctx, &serde_json::json!({ "error": "join first" })).await;
 ///                 };
-///                 ctx.group_send(room, Event::new("chat.said", &Said { text })?).await?;
+///                 let said = Event::from_message(&RoomEvent::Said { text })?;
+///                 ctx.group_send(room, said).await?;
 ///                 Ok(())
 ///             }
 ///         }
 ///     }
 ///
-///     async fn event(&mut self, ctx: &mut Context, event: Event) -> Result {
-///         let said: Said = event.decode()?;
-///         self.send_json(ctx, &said).await
+///     async fn event(&mut self, ctx: &mut Context, event: RoomEvent) -> Result {
+///         match event {
+///             RoomEvent::Said { text } => {
+///                 self.send_json(ctx, &serde_json::json!({ "said": text })).await
+///             }
+///         }
 ///     }
 /// }
 ///
@@ -115,6 +123,11 @@ pub trait JsonWebsocketConsumer: Send + 'static {
     /// Use an enum tagged with `#[serde(tag = "type")]` for a set of
     /// commands, or `serde_json::Value` to take any JSON.
     type Incoming: DeserializeOwned + Send;
+
+    /// The channel-layer events this consumer takes, decoded for
+    /// [`event`](Self::event); see [`WebsocketConsumer::Event`]. A consumer
+    /// that takes none says `type Event = NoEvents;`.
+    type Event: DeserializeOwned + Send;
 
     /// Groups to join before [`connect`](Self::connect) and leave after
     /// [`disconnect`](Self::disconnect): Channels' `groups = [...]`.
@@ -140,15 +153,12 @@ pub trait JsonWebsocketConsumer: Send + 'static {
         Ok(())
     }
 
-    /// Called for each event from the channel layer; see
-    /// [`WebsocketConsumer::event`]. The default fails, which closes the
-    /// connection with 1011.
-    async fn event(&mut self, ctx: &mut Context, event: Event) -> Result {
-        let _ = ctx;
-        Err(Error::msg(format!(
-            "no handler for event type {:?}: implement JsonWebsocketConsumer::event",
-            event.event_type()
-        )))
+    /// Called for each event from the channel layer, decoded into
+    /// [`Event`](Self::Event); see [`WebsocketConsumer::event`]. The
+    /// default fails, which closes the connection with 1011.
+    async fn event(&mut self, ctx: &mut Context, event: Self::Event) -> Result {
+        let _ = (ctx, event);
+        Err(super::no_event_hook::<Self>("JsonWebsocketConsumer"))
     }
 
     /// Decodes a text message from the client. The default uses `serde_json`.
@@ -188,6 +198,8 @@ type HookFuture<'a> = Pin<Box<dyn Future<Output = Result> + Send + 'a>>;
 /// is, so an event costs no more than for a plain consumer.
 #[async_trait]
 impl<C: JsonWebsocketConsumer> WebsocketConsumer for C {
+    type Event = C::Event;
+
     fn groups(&self, scope: &Scope) -> Vec<String> {
         JsonWebsocketConsumer::groups(self, scope)
     }
@@ -239,7 +251,7 @@ impl<C: JsonWebsocketConsumer> WebsocketConsumer for C {
         JsonWebsocketConsumer::disconnect(self, ctx, code)
     }
 
-    fn event<'s, 'c, 'f>(&'s mut self, ctx: &'c mut Context, event: Event) -> HookFuture<'f>
+    fn event<'s, 'c, 'f>(&'s mut self, ctx: &'c mut Context, event: C::Event) -> HookFuture<'f>
     where
         's: 'f,
         'c: 'f,

@@ -4,11 +4,13 @@ mod context;
 mod json;
 mod run;
 
+use std::any::type_name;
+
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 
 use crate::close::CloseCode;
 use crate::error::{Error, Result};
-use crate::event::Event;
 use crate::message::Message;
 use crate::scope::Scope;
 
@@ -21,6 +23,11 @@ pub use json::JsonWebsocketConsumer;
 /// concurrently, so it keeps its state in plain fields with no locks. A
 /// consumer factory such as `ChatConsumer::default` is a
 /// [`WebsocketApp`](crate::WebsocketApp), ready to route.
+///
+/// A consumer names the channel-layer events it takes once, as its
+/// [`Event`](Self::Event) type, and gets each one decoded in its
+/// [`event`](Self::event) hook; a consumer that takes none says
+/// `type Event = NoEvents;`.
 ///
 /// A consumer whose client speaks JSON implements [`JsonWebsocketConsumer`]
 /// instead, and gets each message decoded into its own serde type; it is a
@@ -38,42 +45,67 @@ pub use json::JsonWebsocketConsumer;
 /// ```
 /// use aqueduct_core::{Context, Event, Message, Result, WebsocketConsumer};
 /// use async_trait::async_trait;
-/// use serde::Deserialize;
+/// use serde::{Deserialize, Serialize};
+///
+/// /// The events of the lobby's group: `{"type": "chat.message", "message": …}`.
+/// #[derive(Serialize, Deserialize)]
+/// #[serde(tag = "type")]
+/// enum ChatEvent {
+///     #[serde(rename = "chat.message")]
+///     ChatMessage { message: String },
+/// }
 ///
 /// #[derive(Default)]
 /// struct ChatConsumer;
 ///
-/// #[derive(Deserialize)]
-/// struct ChatMessage {
-///     message: String,
-/// }
-///
 /// #[async_trait]
 /// impl WebsocketConsumer for ChatConsumer {
+///     type Event = ChatEvent;
+///
 ///     fn groups(&self, _scope: &aqueduct_core::Scope) -> Vec<String> {
 ///         vec!["chat_lobby".into()]
 ///     }
 ///
 ///     async fn receive(&mut self, ctx: &mut Context, message: Message) -> Result {
 ///         let Some(text) = message.as_text() else { return Ok(()) };
-///         let event = Event::new("chat.message", &serde_json::json!({ "message": text }))?;
-///         ctx.group_send("chat_lobby", event).await?;
+///         let event = ChatEvent::ChatMessage { message: text.to_owned() };
+///         ctx.group_send("chat_lobby", Event::from_message(&event)?).await?;
 ///         Ok(())
 ///     }
 ///
-///     async fn event(&mut self, ctx: &mut Context, event: Event) -> Result {
-///         match event.event_type() {
-///             "chat.message" => {
-///                 let chat: ChatMessage = event.decode()?;
-///                 ctx.send_json(&serde_json::json!({ "message": chat.message })).await
+///     async fn event(&mut self, ctx: &mut Context, event: ChatEvent) -> Result {
+///         match event {
+///             ChatEvent::ChatMessage { message } => {
+///                 ctx.send_json(&serde_json::json!({ "message": message })).await
 ///             }
-///             other => Err(aqueduct_core::Error::msg(format!("no handler for {other}"))),
 ///         }
 ///     }
 /// }
 /// ```
+///
+/// What the channel layer delivers, and what happens:
+///
+/// | the event | what happens |
+/// |---|---|
+/// | its `"type"` is a variant's, and the payload fits it | [`event`](Self::event) gets the decoded value |
+/// | its `"type"` is no variant's (any type, for [`NoEvents`](crate::NoEvents)) | close **1011**; an `error` log names the type, the consumer and the types it knows |
+/// | its `"type"` is a variant's, but the payload does not fit it | close **1011**; an `error` log names the type, the consumer and the serde error |
+///
+/// 1011 (internal error) is what Channels' servers send when a consumer
+/// raises, as it does for a type it has no handler for: the events a
+/// server's own code sends are not the client's doing, so neither case
+/// gets a code that blames the client. `disconnect` then runs with 1011.
 #[async_trait]
 pub trait WebsocketConsumer: Send + 'static {
+    /// The channel-layer events this consumer takes, decoded for
+    /// [`event`](Self::event): a serde enum tagged on `"type"`, each
+    /// variant renamed to its Channels type (`"chat.message"`), or
+    /// [`NoEvents`](crate::NoEvents).
+    ///
+    /// Any serde type will do: a struct takes every event whose payload
+    /// fits it, whatever its type.
+    type Event: DeserializeOwned + Send;
+
     /// Groups to join before [`connect`](Self::connect) and leave after
     /// [`disconnect`](Self::disconnect): Channels' `groups = [...]`.
     fn groups(&self, scope: &Scope) -> Vec<String> {
@@ -104,16 +136,23 @@ pub trait WebsocketConsumer: Send + 'static {
         Ok(())
     }
 
-    /// Called for each event from the channel layer: dispatch on
-    /// [`Event::event_type`] and decode the payload with [`Event::decode`].
+    /// Called for each event from the channel layer, decoded into
+    /// [`Event`](Self::Event); events that do not decode never get here
+    /// (see the table above).
     ///
-    /// The default fails, which closes the connection with 1011, as Channels
-    /// raises when a consumer has no handler for a message type.
-    async fn event(&mut self, ctx: &mut Context, event: Event) -> Result {
-        let _ = ctx;
-        Err(Error::msg(format!(
-            "no handler for event type {:?}: implement WebsocketConsumer::event",
-            event.event_type()
-        )))
+    /// The default fails, which closes the connection with 1011: a consumer
+    /// that names an event type handles it.
+    async fn event(&mut self, ctx: &mut Context, event: Self::Event) -> Result {
+        let _ = (ctx, event);
+        Err(no_event_hook::<Self>("WebsocketConsumer"))
     }
+}
+
+/// The error of a default `event` hook: the consumer named an event type
+/// but left the hook out.
+fn no_event_hook<C: ?Sized>(consumer_trait: &str) -> Error {
+    Error::msg(format!(
+        "{} takes events but does not handle them: implement {consumer_trait}::event",
+        type_name::<C>()
+    ))
 }

@@ -1,5 +1,6 @@
 //! The life of one consumer: the same code whichever driver runs it.
 
+use std::any::type_name;
 use std::future::Future;
 use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
@@ -10,9 +11,10 @@ use futures_util::{FutureExt, StreamExt};
 
 use super::WebsocketConsumer;
 use super::context::{Context, State};
+use crate::close::CloseCode;
 use crate::conversation::{ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
 use crate::error::{Error, Result, panic_message};
-use crate::event::Event;
+use crate::event::{Event, EventError};
 use crate::layer::{ChannelLayer, LayerError};
 use crate::scope::Scope;
 
@@ -166,7 +168,7 @@ async fn dispatch<C: WebsocketConsumer>(consumer: &mut C, ctx: &mut Context, ste
             (guard(consumer.receive(ctx, message)).await, "receive")
         }
         Step::Inbound(_) => return true,
-        Step::Event(Ok(event)) => (guard(consumer.event(ctx, event)).await, "event"),
+        Step::Event(Ok(event)) => (guard(deliver(consumer, ctx, event)).await, "event"),
         Step::Event(Err(err)) => {
             tracing::error!(error = %err, "channel layer receive failed; closing");
             ctx.fail().await;
@@ -174,6 +176,49 @@ async fn dispatch<C: WebsocketConsumer>(consumer: &mut C, ctx: &mut Context, ste
         }
     };
     settle(outcome, hook, ctx).await && ctx.state() == State::Open
+}
+
+/// Decodes a layer event into the consumer's `Event` type and runs its
+/// `event` hook; closes with 1011 and logs why if it does not decode.
+///
+/// Decoding runs inside the guarded hook, so a panic in a custom
+/// `Deserialize` is caught like any other hook's.
+async fn deliver<C: WebsocketConsumer>(
+    consumer: &mut C,
+    ctx: &mut Context,
+    event: Event,
+) -> Result {
+    match event.decode::<C::Event>() {
+        Ok(event) => consumer.event(ctx, event).await,
+        Err(err) => {
+            // Channels raises here, which its servers turn into 1011.
+            undeliverable::<C>(&event, &err);
+            ctx.close(CloseCode::INTERNAL_ERROR).await
+        }
+    }
+}
+
+/// Logs an event that did not decode into the consumer's `Event` type.
+#[cold]
+fn undeliverable<C: WebsocketConsumer>(event: &Event, err: &EventError) {
+    let consumer = type_name::<C>();
+    let event_type = event.event_type();
+    if let EventError::UnknownType { .. } = err {
+        tracing::error!(
+            consumer,
+            event_type,
+            error = %err,
+            "event of a type this consumer has no handler for; closing with 1011"
+        );
+    } else {
+        tracing::error!(
+            consumer,
+            event_type,
+            into = type_name::<C::Event>(),
+            error = %err,
+            "event does not fit this consumer's Event type; closing with 1011"
+        );
+    }
 }
 
 enum Step {

@@ -1,7 +1,10 @@
 //! Channel-layer messages: a map with a `"type"` key, encoded once as msgpack.
 
+mod no_events;
 mod scan;
+mod unknown;
 
+use std::any::type_name;
 use std::fmt;
 use std::ops::Range;
 
@@ -9,6 +12,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use self::no_events::NoEvents;
 use self::scan::ScanError;
 
 /// A channel-layer message: Channels' `{"type": "chat.message", …}`.
@@ -18,26 +22,40 @@ use self::scan::ScanError;
 /// made. Sending it to a group of any size clones a reference-counted buffer
 /// per member; each receiver decodes it into whatever serde type it names.
 ///
+/// The documented way to name a consumer's events is one serde enum tagged
+/// on `"type"`, each variant renamed to its Channels type. The same enum
+/// makes the events ([`Event::from_message`]) and, as the consumer's
+/// [`Event`](crate::WebsocketConsumer::Event) type, decodes them:
+///
 /// ```
-/// use aqueduct_core::Event;
+/// use aqueduct_core::{Event, EventError};
 /// use serde::{Deserialize, Serialize};
 ///
-/// #[derive(Serialize, Deserialize)]
-/// struct ChatMessage {
-///     message: String,
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// #[serde(tag = "type")]
+/// enum ChatEvent {
+///     #[serde(rename = "chat.message")]
+///     ChatMessage { message: String },
 /// }
 ///
-/// let event = Event::new("chat.message", &ChatMessage { message: "hi".into() })?;
+/// let event = Event::from_message(&ChatEvent::ChatMessage { message: "hi".into() })?;
 /// assert_eq!(event.event_type(), "chat.message");
+/// assert_eq!(event.decode::<ChatEvent>()?, ChatEvent::ChatMessage { message: "hi".into() });
 ///
-/// let decoded: ChatMessage = event.decode()?;
-/// assert_eq!(decoded.message, "hi");
-///
-/// // The type travels inside the message, as in Channels.
+/// // The wire format is Channels': the type travels inside the message.
 /// let raw: serde_json::Value = event.decode()?;
 /// assert_eq!(raw, serde_json::json!({"type": "chat.message", "message": "hi"}));
-/// # Ok::<(), aqueduct_core::EventError>(())
+///
+/// // A type the enum does not know is told apart from a payload that does not fit.
+/// let other = Event::new("chat.typo", &serde_json::json!({"message": "hi"}))?;
+/// assert!(matches!(other.decode::<ChatEvent>(), Err(EventError::UnknownType { .. })));
+/// let misfit = Event::new("chat.message", &serde_json::json!({"text": "hi"}))?;
+/// assert!(matches!(misfit.decode::<ChatEvent>(), Err(EventError::Decode(_))));
+/// # Ok::<(), EventError>(())
 /// ```
+///
+/// [`Event::new`] makes an event from a type and a payload struct or map,
+/// for code that has no enum at hand.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Event {
     body: Bytes,
@@ -61,6 +79,16 @@ pub enum EventError {
     },
     /// Serializing the payload failed.
     Encode(String),
+    /// The message's `"type"` names no variant of the enum it was decoded
+    /// into: Channels' "No handler for message type".
+    UnknownType {
+        /// The type found in the message.
+        event_type: String,
+        /// The name of the Rust type it was decoded into.
+        target: &'static str,
+        /// The types `target` knows, as its variants are renamed.
+        known: &'static [&'static str],
+    },
     /// The message is not valid msgpack, or does not fit the requested type.
     Decode(String),
 }
@@ -76,6 +104,23 @@ impl fmt::Display for EventError {
                 f,
                 "the payload's \"type\" is {found:?} but the event was made as {expected:?}; \
                  drop the field or make them agree"
+            ),
+            Self::UnknownType {
+                event_type,
+                target,
+                known: [],
+            } => write!(
+                f,
+                "no handler for event type {event_type:?}: {target} has no variants"
+            ),
+            Self::UnknownType {
+                event_type,
+                target,
+                known,
+            } => write!(
+                f,
+                "no handler for event type {event_type:?}: {target} knows {known:?}; \
+                 add a variant renamed to {event_type:?}"
             ),
             Self::Encode(err) => write!(f, "cannot encode event: {err}"),
             Self::Decode(err) => write!(f, "cannot decode event: {err}"),
@@ -157,12 +202,6 @@ impl Event {
         std::str::from_utf8(&self.body[self.event_type.clone()]).unwrap_or_default()
     }
 
-    /// The name of the handler Channels would call for this event:
-    /// the type with dots turned into underscores (`chat_message`).
-    pub fn handler_name(&self) -> String {
-        self.event_type().replace('.', "_")
-    }
-
     /// The message with one more top-level entry, `key: value`, after its
     /// own.
     ///
@@ -234,8 +273,24 @@ impl Event {
     /// Decodes the whole message, `"type"` included, into `T`.
     ///
     /// Keys that `T` does not name are ignored, as serde does by default.
+    /// When `T` is an enum tagged on `"type"` with no variant for this
+    /// event's type, the error is [`EventError::UnknownType`], whatever
+    /// the payload; any other failure is [`EventError::Decode`].
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, EventError> {
-        rmp_serde::from_slice(&self.body).map_err(|err| EventError::Decode(err.to_string()))
+        rmp_serde::from_slice(&self.body).map_err(|err| self.decode_error::<T>(&err))
+    }
+
+    /// Why decoding into `T` failed: the type, or the rest.
+    #[cold]
+    fn decode_error<T: DeserializeOwned>(&self, err: &rmp_serde::decode::Error) -> EventError {
+        match unknown::known_types::<T>(self.event_type()) {
+            Some(known) => EventError::UnknownType {
+                event_type: self.event_type().to_owned(),
+                target: type_name::<T>(),
+                known,
+            },
+            None => EventError::Decode(err.to_string()),
+        }
     }
 
     /// The encoded message: a msgpack map.
@@ -421,12 +476,6 @@ mod tests {
             Event::from_msgpack(Bytes::from_static(b"\xc1")),
             Err(EventError::NotAMap)
         ));
-    }
-
-    #[test]
-    fn handler_name_follows_channels() {
-        let event = Event::new("chat.message", &json!({})).unwrap();
-        assert_eq!(event.handler_name(), "chat_message");
     }
 
     /// A layer's routing entry goes in and comes back out wherever it sits

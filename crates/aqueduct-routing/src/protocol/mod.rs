@@ -40,12 +40,14 @@ use crate::app::{boxed, deny_not_found};
 /// `fallback_service`); aqueduct's own `Server` is only one host of several.
 ///
 /// ```
-/// use aqueduct_core::{InMemoryChannelLayer, WebsocketConsumer};
+/// use aqueduct_core::{InMemoryChannelLayer, NoEvents, WebsocketConsumer};
 /// use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
 ///
 /// #[derive(Default)]
 /// struct ChatConsumer;
-/// impl WebsocketConsumer for ChatConsumer {}
+/// impl WebsocketConsumer for ChatConsumer {
+///     type Event = NoEvents;
+/// }
 ///
 /// let http = axum::Router::new().route("/", axum::routing::get(|| async { "Hello" }));
 /// let app = ProtocolTypeRouter::new()

@@ -35,7 +35,7 @@ use crate::error::PatternError;
 /// raises instead, which Daphne turns into a 500.
 ///
 /// ```
-/// use aqueduct_core::{Context, Result, WebsocketConsumer};
+/// use aqueduct_core::{Context, NoEvents, Result, WebsocketConsumer};
 /// use aqueduct_routing::UrlRouter;
 /// use async_trait::async_trait;
 ///
@@ -44,6 +44,8 @@ use crate::error::PatternError;
 ///
 /// #[async_trait]
 /// impl WebsocketConsumer for ChatConsumer {
+///     type Event = NoEvents;
+///
 ///     async fn connect(&mut self, ctx: &mut Context) -> Result {
 ///         let room = ctx.scope().param("room_name").unwrap_or_default();
 ///         tracing::info!(room, "joining");
@@ -56,6 +58,8 @@ use crate::error::PatternError;
 ///
 /// #[async_trait]
 /// impl WebsocketConsumer for GameConsumer {
+///     type Event = NoEvents;
+///
 ///     async fn connect(&mut self, ctx: &mut Context) -> Result {
 ///         let Some(game_id) = ctx.scope().param_int("game_id") else {
 ///             return ctx.deny().await;
@@ -147,7 +151,9 @@ impl UrlRouter {
     /// ```
     /// use aqueduct_routing::UrlRouter;
     /// # #[derive(Default)] struct RoomConsumer;
-    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {
+    /// #     type Event = aqueduct_core::NoEvents;
+    /// # }
     ///
     /// let rooms = UrlRouter::new().route("<room>/", RoomConsumer::default);
     /// let router = UrlRouter::new().nest("ws/rooms/", rooms);

@@ -42,7 +42,7 @@ use crate::request;
 /// its task is cancelled, so no application outlives its test for long.
 ///
 /// ```
-/// use aqueduct_core::{CloseCode, Context, Message, Result, WebsocketConsumer};
+/// use aqueduct_core::{CloseCode, Context, Message, NoEvents, Result, WebsocketConsumer};
 /// use aqueduct_test::WebsocketCommunicator;
 /// use async_trait::async_trait;
 ///
@@ -52,6 +52,8 @@ use crate::request;
 ///
 /// #[async_trait]
 /// impl WebsocketConsumer for Greeter {
+///     type Event = NoEvents;
+///
 ///     async fn connect(&mut self, ctx: &mut Context) -> Result {
 ///         ctx.accept().await?;
 ///         let name = ctx.scope().query_string().trim_start_matches("name=").to_owned();

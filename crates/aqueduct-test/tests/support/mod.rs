@@ -5,7 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use aqueduct_core::{Accept, CloseCode, Context, Deny, Error, Message, Result, WebsocketConsumer};
+use aqueduct_core::{
+    Accept, CloseCode, Context, Deny, Error, Message, NoEvents, Result, WebsocketConsumer,
+};
 use async_trait::async_trait;
 
 /// The hooks a consumer ran, in order, shared between the test and the
@@ -76,6 +78,8 @@ impl Scripted {
 
 #[async_trait]
 impl WebsocketConsumer for Scripted {
+    type Event = NoEvents;
+
     async fn connect(&mut self, ctx: &mut Context) -> Result {
         self.log.push("connect");
         match self.on_connect.clone() {

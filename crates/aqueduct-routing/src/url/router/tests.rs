@@ -1,4 +1,4 @@
-use aqueduct_core::{Context, Message, Outbound, Result, WebsocketConsumer};
+use aqueduct_core::{Context, Message, NoEvents, Outbound, Result, WebsocketConsumer};
 use async_trait::async_trait;
 use http::StatusCode;
 
@@ -243,6 +243,8 @@ struct RoomConsumer;
 
 #[async_trait]
 impl WebsocketConsumer for RoomConsumer {
+    type Event = NoEvents;
+
     async fn connect(&mut self, ctx: &mut Context) -> Result {
         ctx.accept().await?;
         let room = ctx.scope().param("room").unwrap_or("?").to_owned();
