@@ -19,7 +19,7 @@ use crate::url::converter::Converter;
 /// ```
 /// use aqueduct_routing::{PatternError, UrlRouter};
 /// # #[derive(Default)] struct RoomConsumer;
-/// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+/// # impl aqueduct_core::WebsocketConsumer for RoomConsumer { type Event = aqueduct_core::NoEvents; }
 ///
 /// let err = UrlRouter::new().try_route("ws/<foo:room>/", RoomConsumer::default).unwrap_err();
 /// assert!(matches!(err, PatternError::UnknownConverter { ref converter } if converter == "foo"));

@@ -130,7 +130,7 @@ impl UrlRouter {
     /// ```
     /// use aqueduct_routing::{PatternError, UrlRouter};
     /// # #[derive(Default)] struct RoomConsumer;
-    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer { type Event = aqueduct_core::NoEvents; }
     ///
     /// let router = UrlRouter::new().try_route("ws/<room>/", RoomConsumer::default)?;
     /// let err = router.try_route("ws/<slug:room>/", RoomConsumer::default).unwrap_err();
@@ -179,7 +179,7 @@ impl UrlRouter {
     /// ```
     /// use aqueduct_routing::UrlRouter;
     /// # #[derive(Default)] struct RoomConsumer;
-    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer {}
+    /// # impl aqueduct_core::WebsocketConsumer for RoomConsumer { type Event = aqueduct_core::NoEvents; }
     ///
     /// // Anything that reads `Scope::path_remaining` fits, a `UrlRouter`
     /// // wrapped in middleware for one.
