@@ -34,20 +34,25 @@ pub(crate) struct ServerProcess {
 
 impl ServerProcess {
     /// Starts one of this crate's server binaries on a port of the system's
-    /// choosing.
-    pub(crate) async fn binary(path: &Path) -> Result<Self, Error> {
+    /// choosing, with `args` after `--addr`.
+    pub(crate) async fn binary(path: &Path, args: &[String]) -> Result<Self, Error> {
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |name| name.to_string_lossy().into_owned(),
         );
         let mut command = Command::new(path);
-        command.args(["--addr", "127.0.0.1:0"]);
+        command.args(["--addr", "127.0.0.1:0"]).args(args);
         Self::start(name, command, false).await
     }
 
     /// Starts a shell command with `{addr}` replaced by a free loopback
-    /// address, for servers (such as Django's) that may not report port 0.
-    pub(crate) async fn shell(name: &str, template: &str) -> Result<Self, Error> {
+    /// address, for servers (such as Django's) that may not report port 0,
+    /// with `env` added to its environment.
+    pub(crate) async fn shell(
+        name: &str,
+        template: &str,
+        env: &[(&str, String)],
+    ) -> Result<Self, Error> {
         let addr = free_port().map_err(|err| Error::Server {
             server: name.to_owned(),
             reason: format!("no free port: {err}"),
@@ -55,6 +60,7 @@ impl ServerProcess {
         let mut command = Command::new("sh");
         command
             .args(["-c", &template.replace("{addr}", &addr.to_string())])
+            .envs(env.iter().map(|(key, value)| (key, value)))
             .process_group(0);
         Self::start(name.to_owned(), command, true).await
     }
