@@ -239,7 +239,9 @@ impl Deployment {
             process.stop().await;
         }
         let Some(run) = self.redis else { return };
-        let config = RedisConfig::new().hosts(run.url.split(',')).prefix(&run.prefix);
+        let config = RedisConfig::new()
+            .hosts(run.url.split(','))
+            .prefix(&run.prefix);
         let flushed = match RedisChannelLayer::new(config) {
             Ok(layer) => layer.flush().await.map_err(|err| err.to_string()),
             Err(err) => Err(err.to_string()),

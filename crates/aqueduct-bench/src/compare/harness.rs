@@ -101,7 +101,9 @@ impl Harness {
             Ok(deployment) => deployment,
             Err(err) => return self.problem(format!("{target} on {server}: {err}")),
         };
-        let redis_url = server.uses_redis().then(|| deployment.redis_url().to_owned());
+        let redis_url = server
+            .uses_redis()
+            .then(|| deployment.redis_url().to_owned());
         let before = match &redis_url {
             Some(url) => Some(Snapshot::take(url).await),
             None => None,

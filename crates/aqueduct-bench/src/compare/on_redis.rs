@@ -57,14 +57,17 @@ pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
         .table
         .add(target, "django-redis", &against_django, &figures);
 
-    let rates = ["set_per_sec", "zadd_per_sec", "zpopmin_per_sec", "ops_per_sec"];
+    let rates = [
+        "set_per_sec",
+        "zadd_per_sec",
+        "zpopmin_per_sec",
+        "ops_per_sec",
+    ];
     let alone = Trio {
         baseline: redis.clone(),
         ..Trio::default()
     };
-    harness
-        .table
-        .add("g Redis alone", "redis", &alone, &rates);
+    harness.table.add("g Redis alone", "redis", &alone, &rates);
     let half = redis
         .as_ref()
         .and_then(|redis| redis.get("half_ops_per_sec").cloned());
@@ -73,9 +76,12 @@ pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
         aqueduct,
         django: None,
     };
-    harness
-        .table
-        .add("g against Redis / 2", "redis/2", &against_redis, &["msgs_per_sec"]);
+    harness.table.add(
+        "g against Redis / 2",
+        "redis/2",
+        &against_redis,
+        &["msgs_per_sec"],
+    );
 }
 
 /// h. Fan-out to one room at 20 msg/s with its subscribers split over two

@@ -50,7 +50,11 @@ impl Snapshot {
         let wall_sec = (self.at - before.at).as_secs_f64();
         let mut figures = Map::new();
         figures.insert("redis_cpu_sec".into(), round2(cpu_sec).into());
-        let busy = if wall_sec > 0.0 { cpu_sec / wall_sec } else { 0.0 };
+        let busy = if wall_sec > 0.0 {
+            cpu_sec / wall_sec
+        } else {
+            0.0
+        };
         figures.insert("redis_cpu_pct".into(), round1(busy * 100.0).into());
         for (command, &calls) in &self.calls {
             let delta = calls.saturating_sub(before.calls.get(command).copied().unwrap_or(0));
@@ -76,7 +80,9 @@ fn calls(info: &str) -> BTreeMap<String, u64> {
     info.lines()
         .filter_map(|line| {
             let (command, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = stats.split(',').find_map(|stat| stat.strip_prefix("calls="))?;
+            let calls = stats
+                .split(',')
+                .find_map(|stat| stat.strip_prefix("calls="))?;
             // Subcommands read `config|get`; keep key-friendly names.
             Some((command.replace('|', "_"), calls.trim().parse().ok()?))
         })
@@ -105,8 +111,7 @@ mod tests {
         assert_eq!(field(cpu, "used_cpu_nope"), 0.0);
         let calls = calls(COMMANDSTATS);
         let expected = [("bzpopmin", 7), ("config_get", 2), ("evalsha", 120)];
-        let expected: BTreeMap<String, u64> =
-            expected.map(|(name, n)| (name.to_owned(), n)).into();
+        let expected: BTreeMap<String, u64> = expected.map(|(name, n)| (name.to_owned(), n)).into();
         assert_eq!(calls, expected);
     }
 

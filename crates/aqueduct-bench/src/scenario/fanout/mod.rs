@@ -151,9 +151,7 @@ pub(crate) async fn run(args: &FanoutArgs) -> Result<Value, Error> {
 /// The URL of each subscriber: `--url` and the `--also-url`s in turn, so
 /// every server gets its share, the first one the odd subscriber out.
 fn subscriber_urls(args: &FanoutArgs) -> Vec<String> {
-    let servers: Vec<&String> = std::iter::once(&args.url)
-        .chain(&args.also_urls)
-        .collect();
+    let servers: Vec<&String> = std::iter::once(&args.url).chain(&args.also_urls).collect();
     (0..args.subscribers)
         .map(|index| servers[index % servers.len()].clone())
         .collect()
@@ -218,7 +216,11 @@ mod tests {
             (0, &["b"], &[]),
         ];
         for (subscribers, also, expected) in cases {
-            assert_eq!(subscriber_urls(&args(subscribers, also)), expected, "{also:?}");
+            assert_eq!(
+                subscriber_urls(&args(subscribers, also)),
+                expected,
+                "{also:?}"
+            );
         }
     }
 }
