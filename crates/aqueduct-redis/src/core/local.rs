@@ -14,14 +14,17 @@ const SHARDS: usize = 16;
 
 type RandomState = std::collections::hash_map::RandomState;
 
+/// The groups each open channel joined, by channel name.
+type Channels = HashMap<Box<str>, Vec<Box<str>>>;
+
 #[derive(Debug, Default)]
 pub(crate) struct LocalChannels {
     hasher: RandomState,
-    shards: [Mutex<HashMap<Box<str>, Vec<Box<str>>>>; SHARDS],
+    shards: [Mutex<Channels>; SHARDS],
 }
 
 impl LocalChannels {
-    fn shard(&self, channel: &str) -> MutexGuard<'_, HashMap<Box<str>, Vec<Box<str>>>> {
+    fn shard(&self, channel: &str) -> MutexGuard<'_, Channels> {
         let index = (self.hasher.hash_one(channel) as usize) % SHARDS;
         // A poisoned lock only means a panic elsewhere mid-update; the map
         // itself is still whole.
