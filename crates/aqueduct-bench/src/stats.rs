@@ -66,24 +66,19 @@ mod tests {
 
     #[test]
     fn percentiles_by_nearest_rank() {
-        let cases: [(&[u64], (u64, u64, u64)); 5] = [
-            (&[], (0, 0, 0)),
-            (&[7], (7, 7, 7)),
-            (&[3, 1, 2], (2, 3, 3)),
-            (&[1, 2, 3, 4], (2, 4, 4)),
-            (&[10; 99], (10, 10, 10)),
+        let p = |p50, p90, p99| Percentiles { p50, p90, p99 };
+        let cases: [(&[u64], Percentiles); 5] = [
+            (&[], p(0, 0, 0)),
+            (&[7], p(7, 7, 7)),
+            (&[3, 1, 2], p(2, 3, 3)),
+            (&[1, 2, 3, 4], p(2, 4, 4)),
+            (&[10; 99], p(10, 10, 10)),
         ];
-        for (samples, (p50, p90, p99)) in cases {
-            let expected = Percentiles { p50, p90, p99 };
+        for (samples, expected) in cases {
             assert_eq!(percentiles(&mut samples.to_vec()), expected, "{samples:?}");
         }
         let mut hundred: Vec<u64> = (1..=100).rev().collect();
-        let expected = Percentiles {
-            p50: 50,
-            p90: 90,
-            p99: 99,
-        };
-        assert_eq!(percentiles(&mut hundred), expected);
+        assert_eq!(percentiles(&mut hundred), p(50, 90, 99));
     }
 
     #[test]
