@@ -27,6 +27,7 @@ mod report;
 mod rss;
 mod scenario;
 mod servers;
+mod sockets;
 mod stats;
 
 pub mod raw;

@@ -102,6 +102,15 @@ impl ServerProcess {
         self.pid
     }
 
+    /// The server's processes: its own, and for a shell command every
+    /// process of its group (Daphne under `sh` and `serve.sh`).
+    pub(crate) fn pids(&self) -> Vec<u32> {
+        match self.group {
+            true => group_members(self.pid),
+            false => vec![self.pid],
+        }
+    }
+
     /// A WebSocket URL on this server.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("ws://{}{path}", self.addr)
@@ -142,6 +151,26 @@ async fn forward(name: String, mut lines: Lines<BufReader<ChildStdout>>) {
     while let Ok(Some(line)) = lines.next_line().await {
         eprintln!("{name}: {line}");
     }
+}
+
+/// The processes of process group `pgid`, read from `/proc/<pid>/stat`
+/// (whose fifth field is the group, counted after the `(name)` that may
+/// hold spaces).
+fn group_members(pgid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![pgid];
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                let group = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(2));
+                group.and_then(|group| group.parse().ok()) == Some(pgid)
+            })
+        })
+        .collect()
 }
 
 /// A loopback address no one listens on right now.

@@ -10,6 +10,7 @@ use aqueduct::redis::{RedisChannelLayer, RedisConfig};
 
 use crate::error::Error;
 use crate::servers::ServerProcess;
+use crate::sockets::{redis_port, tcp_connections_to};
 
 /// The servers a target can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +226,19 @@ impl Deployment {
     /// The first process's id, whose memory `idle` and `churn` read.
     pub(super) fn pid(&self) -> u32 {
         self.processes.first().map_or(0, ServerProcess::pid)
+    }
+
+    /// The TCP connections the processes hold to the Redis, in all; `None`
+    /// if `/proc` cannot tell.
+    pub(super) fn redis_connections(&self) -> Option<usize> {
+        let port = redis_port(&self.redis_url);
+        let pids = self.processes.iter().flat_map(ServerProcess::pids);
+        let counts = pids.map(|pid| {
+            tcp_connections_to(pid, port)
+                .map_err(|err| eprintln!("cannot count the connections of {pid}: {err}"))
+                .ok()
+        });
+        counts.sum()
     }
 
     /// The Redis of this comparison, whether or not this run uses it.

@@ -109,6 +109,10 @@ impl Harness {
             None => None,
         };
         let result = job(&deployment).run_scenario().await;
+        // Counted while the servers still run, after the load.
+        let connections = redis_url
+            .as_ref()
+            .and_then(|_| deployment.redis_connections());
         let redis_figures = match (&redis_url, before) {
             (Some(url), Some(Ok(before))) => match Snapshot::take(url).await {
                 Ok(after) => Some(after.since(&before)),
@@ -125,6 +129,9 @@ impl Harness {
                 report.insert("server".into(), server.label().into());
                 if let Some(figures) = redis_figures {
                     add_redis_figures(&mut report, figures);
+                }
+                if let Some(connections) = connections {
+                    report.insert("redis_connections".into(), connections.into());
                 }
                 let report = Value::Object(report);
                 print_line(&report);

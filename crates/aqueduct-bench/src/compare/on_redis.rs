@@ -47,6 +47,8 @@ pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
         "errors",
         "redis_cpu_pct",
         "redis_cpu_us_per_msg",
+        "redis_evalsha_calls",
+        "redis_connections",
     ];
     let against_django = Trio {
         baseline: median_of(Server::DjangoRedis),
@@ -128,6 +130,8 @@ pub(super) async fn fanout(harness: &mut Harness, plan: &Plan) {
         "last_p99_us",
         "keeps_up",
         "redis_cpu_pct",
+        "redis_evalsha_calls",
+        "redis_connections",
     ];
     harness.table.add(&target, "in-memory", &trio, &figures);
 }
