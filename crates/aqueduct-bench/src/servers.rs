@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use rustix::process::{Pid, Signal, kill_process, kill_process_group};
+use rustix::process::{Pid, Signal, kill_process, kill_process_group, test_kill_process_group};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
@@ -130,6 +130,20 @@ impl ServerProcess {
         {
             eprintln!("{}: did not stop on SIGTERM; killing it", self.name);
             let _ = self.child.kill().await;
+        }
+        if let Some(pid) = Pid::from_raw(self.pid as i32).filter(|_| self.group) {
+            // The shell may exit before Daphne under it has: wait for the
+            // whole group, so nothing it writes to Redis on the way out
+            // lands after the run's keys are deleted.
+            let gone = async {
+                while test_kill_process_group(pid).is_ok() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            };
+            if tokio::time::timeout(STOP_TIMEOUT, gone).await.is_err() {
+                eprintln!("{}: its process group outlived it", self.name);
+                let _ = kill_process_group(pid, Signal::KILL);
+            }
         }
     }
 }
