@@ -4,10 +4,16 @@
 #
 #   bench/compare.sh [aqueduct-bench compare options, e.g. --only a,b --quick]
 #
+# Targets g and h (issue 8) run on Redis, by default redis://127.0.0.1:6379
+# (`--redis URL` for another), against Django Channels on channels_redis;
+# g also needs redis-benchmark on the PATH:
+#
+#   bench/compare.sh --only g,h
+#
 # Prints one JSON line per run and the final table on stderr. The first run
 # also builds a Python virtualenv for Django (see bench/django/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet -p aqueduct-bench
-exec target/release/aqueduct-bench compare --repeat 5 \
+exec "${CARGO_TARGET_DIR:-target}/release/aqueduct-bench" compare --repeat 5 \
     --django-cmd "bench/django/serve.sh {addr}" "$@"

@@ -6,7 +6,9 @@ use serde_json::Value;
 use crate::compare::{self, CompareArgs};
 use crate::error::Error;
 use crate::report::print_line;
-use crate::scenario::{self, ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs};
+use crate::scenario::{
+    self, ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs, RedisRateArgs,
+};
 
 /// `aqueduct-bench`: load for aqueduct and its baselines. Each run prints
 /// one line of JSON on stdout; progress goes to stderr.
@@ -31,6 +33,8 @@ pub enum Command {
     Connect(ConnectArgs),
     /// Server memory after many connect-and-close cycles.
     Churn(ChurnArgs),
+    /// Redis's own unpipelined rate, by redis-benchmark.
+    RedisRate(RedisRateArgs),
     /// Every target of issue 3, aqueduct against the baselines.
     Compare(Box<CompareArgs>),
 }
@@ -58,6 +62,7 @@ impl Command {
             Self::Idle(args) => scenario::idle(args).await,
             Self::Connect(args) => scenario::connect(args).await,
             Self::Churn(args) => scenario::churn(args).await,
+            Self::RedisRate(args) => scenario::redis_rate(args).await,
             Self::Compare(_) => Err(Error::Usage("compare runs scenarios, it is none".into())),
         }
     }

@@ -3,12 +3,13 @@
 //! Four binaries share this library:
 //!
 //! - `bench-aqueduct`, the system under test: the echo and chat examples
-//!   behind one [`UrlRouter`](aqueduct::UrlRouter) with an in-memory layer;
+//!   behind one [`UrlRouter`](aqueduct::UrlRouter) with an in-memory layer,
+//!   or with `RedisChannelLayer` given `--redis URL`;
 //! - `bench-raw-echo`, an echo server on tokio-tungstenite alone;
 //! - `bench-raw-room`, a chat room server on hyper and hyper-tungstenite
 //!   alone, the fair baseline for aqueduct's group fan-out;
 //! - `aqueduct-bench`, the load generator, whose `compare` subcommand runs
-//!   every target of issue 3 against fresh servers.
+//!   every target of issues 3 and 8 against fresh servers.
 //!
 //! Build with `cargo build --release -p aqueduct-bench`, then run
 //! `target/release/aqueduct-bench compare --quick` for a smoke run.
@@ -26,6 +27,7 @@ mod report;
 mod rss;
 mod scenario;
 mod servers;
+mod sockets;
 mod stats;
 
 pub mod raw;
@@ -35,4 +37,4 @@ pub use cli::{Cli, Command};
 pub use compare::{CompareArgs, Target};
 pub use error::Error;
 pub use limits::raise_nofile_limit;
-pub use scenario::{ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs};
+pub use scenario::{ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs, RedisRateArgs};

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use rustix::process::{Pid, Signal, kill_process, kill_process_group};
+use rustix::process::{Pid, Signal, kill_process, kill_process_group, test_kill_process_group};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
@@ -34,20 +34,25 @@ pub(crate) struct ServerProcess {
 
 impl ServerProcess {
     /// Starts one of this crate's server binaries on a port of the system's
-    /// choosing.
-    pub(crate) async fn binary(path: &Path) -> Result<Self, Error> {
+    /// choosing, with `args` after `--addr`.
+    pub(crate) async fn binary(path: &Path, args: &[String]) -> Result<Self, Error> {
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |name| name.to_string_lossy().into_owned(),
         );
         let mut command = Command::new(path);
-        command.args(["--addr", "127.0.0.1:0"]);
+        command.args(["--addr", "127.0.0.1:0"]).args(args);
         Self::start(name, command, false).await
     }
 
     /// Starts a shell command with `{addr}` replaced by a free loopback
-    /// address, for servers (such as Django's) that may not report port 0.
-    pub(crate) async fn shell(name: &str, template: &str) -> Result<Self, Error> {
+    /// address, for servers (such as Django's) that may not report port 0,
+    /// with `env` added to its environment.
+    pub(crate) async fn shell(
+        name: &str,
+        template: &str,
+        env: &[(&str, String)],
+    ) -> Result<Self, Error> {
         let addr = free_port().map_err(|err| Error::Server {
             server: name.to_owned(),
             reason: format!("no free port: {err}"),
@@ -55,6 +60,7 @@ impl ServerProcess {
         let mut command = Command::new("sh");
         command
             .args(["-c", &template.replace("{addr}", &addr.to_string())])
+            .envs(env.iter().map(|(key, value)| (key, value)))
             .process_group(0);
         Self::start(name.to_owned(), command, true).await
     }
@@ -96,6 +102,15 @@ impl ServerProcess {
         self.pid
     }
 
+    /// The server's processes: its own, and for a shell command every
+    /// process of its group (Daphne under `sh` and `serve.sh`).
+    pub(crate) fn pids(&self) -> Vec<u32> {
+        match self.group {
+            true => group_members(self.pid),
+            false => vec![self.pid],
+        }
+    }
+
     /// A WebSocket URL on this server.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("ws://{}{path}", self.addr)
@@ -115,6 +130,20 @@ impl ServerProcess {
         {
             eprintln!("{}: did not stop on SIGTERM; killing it", self.name);
             let _ = self.child.kill().await;
+        }
+        if let Some(pid) = Pid::from_raw(self.pid as i32).filter(|_| self.group) {
+            // The shell may exit before Daphne under it has: wait for the
+            // whole group, so nothing it writes to Redis on the way out
+            // lands after the run's keys are deleted.
+            let gone = async {
+                while test_kill_process_group(pid).is_ok() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            };
+            if tokio::time::timeout(STOP_TIMEOUT, gone).await.is_err() {
+                eprintln!("{}: its process group outlived it", self.name);
+                let _ = kill_process_group(pid, Signal::KILL);
+            }
         }
     }
 }
@@ -136,6 +165,26 @@ async fn forward(name: String, mut lines: Lines<BufReader<ChildStdout>>) {
     while let Ok(Some(line)) = lines.next_line().await {
         eprintln!("{name}: {line}");
     }
+}
+
+/// The processes of process group `pgid`, read from `/proc/<pid>/stat`
+/// (whose fifth field is the group, counted after the `(name)` that may
+/// hold spaces).
+fn group_members(pgid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![pgid];
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                let group = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(2));
+                group.and_then(|group| group.parse().ok()) == Some(pgid)
+            })
+        })
+        .collect()
 }
 
 /// A loopback address no one listens on right now.

@@ -21,6 +21,14 @@ pub enum Target {
     E,
     /// Memory after many connect-and-close cycles.
     F,
+    /// The chat route as echo (as b) on `RedisChannelLayer`: aqueduct
+    /// against Django Channels on channels_redis, and against Redis's own
+    /// unpipelined rate, by redis-benchmark.
+    G,
+    /// Fan-out to one room over two aqueduct processes on one Redis:
+    /// against one aqueduct process on the in-memory layer (and Django on
+    /// channels_redis).
+    H,
 }
 
 /// Options of `compare`: run every target of issue 3 against fresh servers.
@@ -36,7 +44,7 @@ pub struct CompareArgs {
     /// [default: the directory of this executable].
     #[arg(long)]
     pub bin_dir: Option<PathBuf>,
-    /// Runs of targets a, b, e and f whose median is reported
+    /// Runs of targets a, b, e, f, g and h whose median is reported
     /// [default: 3, or 1 with --quick].
     #[arg(long)]
     pub repeat: Option<usize>,
@@ -45,7 +53,11 @@ pub struct CompareArgs {
     /// adds Django to targets a, b and c.
     #[arg(long)]
     pub django_cmd: Option<String>,
-    /// Targets to run, e.g. `a,c` [default: all].
+    /// The Redis of targets g and h; each run's servers get a key prefix of
+    /// their own on it, deleted after the run.
+    #[arg(long, value_name = "URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis: String,
+    /// Targets to run, e.g. `a,c` or `g,h` [default: all].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Target>,
 
@@ -97,4 +109,10 @@ pub struct CompareArgs {
     /// f: seconds to settle before each reading [default: 3, quick 1].
     #[arg(long)]
     pub churn_settle: Option<f64>,
+    /// g: requests per command of redis-benchmark [default: 100000, quick 10000].
+    #[arg(long)]
+    pub redis_requests: Option<u64>,
+    /// h: subscribers, split over the two processes [default: 1000, quick 100].
+    #[arg(long)]
+    pub redis_fanout_subscribers: Option<usize>,
 }

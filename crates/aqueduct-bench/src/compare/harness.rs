@@ -1,102 +1,51 @@
-//! Starting a fresh server for each run, running a scenario on it, and
+//! Starting a fresh deployment for each run, running a scenario on it, and
 //! keeping what came out.
 
-use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::deployment::{Deployment, Launcher, Server};
 use super::median::median_report;
+use super::redis_stats::Snapshot;
 use super::table::{Table, Trio};
 use crate::cli::Command;
-use crate::error::Error;
 use crate::report::print_line;
-use crate::servers::ServerProcess;
 
 /// A pause between runs, so one run's closing sockets and exiting server
 /// do not load the next.
 const BETWEEN_RUNS: Duration = Duration::from_millis(500);
 
-/// The servers a target can run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Server {
-    Aqueduct,
-    RawEcho,
-    RawRoom,
-    Django,
-}
-
-impl Server {
-    fn binary(self) -> Option<&'static str> {
-        match self {
-            Self::Aqueduct => Some("bench-aqueduct"),
-            Self::RawEcho => Some("bench-raw-echo"),
-            Self::RawRoom => Some("bench-raw-room"),
-            Self::Django => None,
-        }
-    }
-
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            Self::Aqueduct => "aqueduct",
-            Self::RawEcho => "raw-echo",
-            Self::RawRoom => "raw-room",
-            Self::Django => "django",
-        }
-    }
-}
-
-impl fmt::Display for Server {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
 /// Runs scenarios on fresh servers and collects their reports.
 #[derive(Debug)]
 pub(super) struct Harness {
-    bin_dir: PathBuf,
-    django_cmd: Option<String>,
+    launcher: Launcher,
     pub(super) table: Table,
     /// Runs that could not be done, in words.
     pub(super) problems: Vec<String>,
 }
 
 impl Harness {
-    /// Finds the server binaries in `bin_dir`, or next to this executable.
-    pub(super) fn new(bin_dir: Option<PathBuf>, django_cmd: Option<String>) -> Result<Self, Error> {
-        let bin_dir = match bin_dir {
-            Some(dir) => dir,
-            None => std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.parent().map(PathBuf::from))
-                .unwrap_or_default(),
-        };
-        for server in [Server::Aqueduct, Server::RawEcho, Server::RawRoom] {
-            let path = bin_dir.join(server.binary().unwrap_or_default());
-            if !path.is_file() {
-                return Err(Error::Server {
-                    server: path.display().to_string(),
-                    reason: "not found; build it with `cargo build --release -p aqueduct-bench` or pass --bin-dir".into(),
-                });
-            }
-        }
-        Ok(Self {
-            bin_dir,
-            django_cmd,
+    pub(super) fn new(launcher: Launcher) -> Self {
+        Self {
+            launcher,
             table: Table::default(),
             problems: Vec::new(),
-        })
+        }
     }
 
     /// The baseline, aqueduct, and Django if a command for it was given.
     pub(super) fn servers(&self, baseline: Server) -> Vec<Server> {
         let mut servers = vec![baseline, Server::Aqueduct];
-        if self.django_cmd.is_some() {
+        if self.launcher.has_django() {
             servers.push(Server::Django);
         }
         servers
+    }
+
+    /// Whether Django can be started.
+    pub(super) fn has_django(&self) -> bool {
+        self.launcher.has_django()
     }
 
     /// Runs the scenario `job` builds on each of `servers` in turn, `repeat`
@@ -106,18 +55,11 @@ impl Harness {
         target: &str,
         servers: &[Server],
         repeat: usize,
-        job: impl Fn(&ServerProcess) -> Command,
+        job: impl Fn(&Deployment) -> Command,
     ) -> Trio {
-        let mut runs: Vec<Vec<Value>> = vec![Vec::new(); servers.len()];
-        for round in 1..=repeat {
-            for (server, runs) in servers.iter().zip(&mut runs) {
-                eprintln!("== {target} on {server} (run {round} of {repeat})");
-                runs.extend(self.run(target, *server, &job).await);
-            }
-        }
+        let medians = self.repeated_each(target, servers, repeat, job).await;
         let mut trio = Trio::default();
-        for (server, runs) in servers.iter().zip(runs) {
-            let median = median_report(&runs);
+        for (server, median) in servers.iter().zip(medians) {
             match server {
                 Server::Aqueduct => trio.aqueduct = median,
                 Server::Django => trio.django = median,
@@ -127,25 +69,70 @@ impl Harness {
         trio
     }
 
+    /// As [`Self::repeated`], returning the median reports in the order of
+    /// `servers`, for targets that pair servers in other ways.
+    pub(super) async fn repeated_each(
+        &mut self,
+        target: &str,
+        servers: &[Server],
+        repeat: usize,
+        job: impl Fn(&Deployment) -> Command,
+    ) -> Vec<Option<Value>> {
+        let mut runs: Vec<Vec<Value>> = vec![Vec::new(); servers.len()];
+        for round in 1..=repeat {
+            for (server, runs) in servers.iter().zip(&mut runs) {
+                eprintln!("== {target} on {server} (run {round} of {repeat})");
+                runs.extend(self.run(target, *server, &job).await);
+            }
+        }
+        runs.iter().map(|runs| median_report(runs)).collect()
+    }
+
     /// Starts `server`, runs the scenario `job` builds for it, stops it, and
-    /// prints and returns the labelled report.
+    /// prints and returns the labelled report, with what the run cost Redis
+    /// when it uses Redis.
     pub(super) async fn run(
         &mut self,
         target: &str,
         server: Server,
-        job: impl Fn(&ServerProcess) -> Command,
+        job: impl Fn(&Deployment) -> Command,
     ) -> Option<Value> {
-        let process = match self.start(server).await {
-            Ok(process) => process,
+        let deployment = match self.launcher.start(server).await {
+            Ok(deployment) => deployment,
             Err(err) => return self.problem(format!("{target} on {server}: {err}")),
         };
-        let result = job(&process).run_scenario().await;
-        process.stop().await;
+        let redis_url = server
+            .uses_redis()
+            .then(|| deployment.redis_url().to_owned());
+        let before = match &redis_url {
+            Some(url) => Some(Snapshot::take(url).await),
+            None => None,
+        };
+        let result = job(&deployment).run_scenario().await;
+        // Counted while the servers still run, after the load.
+        let connections = redis_url
+            .as_ref()
+            .and_then(|_| deployment.redis_connections());
+        let redis_figures = match (&redis_url, before) {
+            (Some(url), Some(Ok(before))) => match Snapshot::take(url).await {
+                Ok(after) => Some(after.since(&before)),
+                Err(err) => self.problem(format!("{target} on {server}: Redis INFO: {err}")),
+            },
+            (_, Some(Err(err))) => self.problem(format!("{target} on {server}: Redis INFO: {err}")),
+            _ => None,
+        };
+        deployment.stop().await;
         tokio::time::sleep(BETWEEN_RUNS).await;
         match result {
             Ok(Value::Object(mut report)) => {
                 report.insert("target".into(), target.into());
                 report.insert("server".into(), server.label().into());
+                if let Some(figures) = redis_figures {
+                    add_redis_figures(&mut report, figures);
+                }
+                if let Some(connections) = connections {
+                    report.insert("redis_connections".into(), connections.into());
+                }
                 let report = Value::Object(report);
                 print_line(&report);
                 Some(report)
@@ -155,17 +142,24 @@ impl Harness {
         }
     }
 
-    async fn start(&self, server: Server) -> Result<ServerProcess, Error> {
-        match (server.binary(), &self.django_cmd) {
-            (Some(binary), _) => ServerProcess::binary(&self.bin_dir.join(binary)).await,
-            (None, Some(command)) => ServerProcess::shell("django", command).await,
-            (None, None) => Err(Error::Usage("no --django-cmd given".into())),
-        }
-    }
-
-    fn problem(&mut self, problem: String) -> Option<Value> {
+    /// Records a run, or some figures of one, that could not be had.
+    fn problem<T>(&mut self, problem: String) -> Option<T> {
         eprintln!("problem: {problem}");
         self.problems.push(problem);
         None
     }
+}
+
+/// Adds Redis's figures to a report, and Redis's CPU time per round trip
+/// when the report counts its round trips (the echo scenarios).
+fn add_redis_figures(report: &mut Map<String, Value>, figures: Map<String, Value>) {
+    let round_trips = report.get("round_trips_total").and_then(Value::as_f64);
+    let cpu_sec = figures.get("redis_cpu_sec").and_then(Value::as_f64);
+    if let (Some(round_trips), Some(cpu_sec)) = (round_trips, cpu_sec)
+        && round_trips > 0.0
+    {
+        let per_msg = (cpu_sec * 1e6 / round_trips * 10.0).round() / 10.0;
+        report.insert("redis_cpu_us_per_msg".into(), per_msg.into());
+    }
+    report.extend(figures);
 }

@@ -1,10 +1,14 @@
 //! `compare`: every target of issue 3, each scenario on a fresh server,
-//! aqueduct against the no-framework baselines (and Django, if asked).
+//! aqueduct against the no-framework baselines (and Django, if asked), and
+//! the targets of issue 8 on Redis.
 
 mod args;
+mod deployment;
 mod harness;
 mod median;
+mod on_redis;
 mod plan;
+mod redis_stats;
 mod table;
 mod targets;
 
@@ -12,6 +16,7 @@ pub use args::{CompareArgs, Target};
 
 use serde_json::json;
 
+use self::deployment::Launcher;
 use self::harness::Harness;
 use self::plan::Plan;
 use crate::error::Error;
@@ -21,7 +26,12 @@ use crate::report::print_line;
 /// the table on stderr and a summary line on stdout.
 pub(crate) async fn run(args: &CompareArgs) -> Result<(), Error> {
     let plan = Plan::new(args);
-    let mut harness = Harness::new(args.bin_dir.clone(), args.django_cmd.clone())?;
+    let launcher = Launcher::new(
+        args.bin_dir.clone(),
+        args.django_cmd.clone(),
+        args.redis.clone(),
+    )?;
+    let mut harness = Harness::new(launcher);
     let wanted = |target| args.only.is_empty() || args.only.contains(&target);
     if wanted(Target::A) {
         targets::echo(&mut harness, &plan).await;
@@ -42,6 +52,12 @@ pub(crate) async fn run(args: &CompareArgs) -> Result<(), Error> {
     }
     if wanted(Target::F) {
         targets::churn(&mut harness, &plan).await;
+    }
+    if wanted(Target::G) {
+        on_redis::chat_as_echo(&mut harness, &plan).await;
+    }
+    if wanted(Target::H) {
+        on_redis::fanout(&mut harness, &plan).await;
     }
 
     eprintln!("\n{}", harness.table.render());

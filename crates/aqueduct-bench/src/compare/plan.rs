@@ -27,6 +27,9 @@ pub(super) struct Plan {
     pub(super) churn_cycles: u64,
     pub(super) churn_warmup: u64,
     pub(super) churn_settle: f64,
+    pub(super) redis: String,
+    pub(super) redis_requests: u64,
+    pub(super) redis_fanout_subscribers: usize,
 }
 
 impl Plan {
@@ -62,6 +65,11 @@ impl Plan {
             churn_cycles: args.churn_cycles.unwrap_or(pick(quick, 100_000, 10_000)),
             churn_warmup: args.churn_warmup.unwrap_or(pick(quick, 5000, 500)),
             churn_settle: args.churn_settle.unwrap_or(pick(quick, 3.0, 1.0)),
+            redis: args.redis.clone(),
+            redis_requests: args.redis_requests.unwrap_or(pick(quick, 100_000, 10_000)),
+            redis_fanout_subscribers: args
+                .redis_fanout_subscribers
+                .unwrap_or(pick(quick, 1000, 100)),
         }
     }
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::harness::Server;
+use super::deployment::Server;
 
 /// The reports of one target and setting, by server.
 #[derive(Debug, Default)]
@@ -15,12 +15,15 @@ pub(super) struct Trio {
 }
 
 impl Trio {
-    /// The report of `server`: the baseline's for either raw server.
+    /// The report of `server` as [`Harness::repeated`] files it: the
+    /// baseline's for any server but aqueduct's and Django's.
+    ///
+    /// [`Harness::repeated`]: super::harness::Harness::repeated
     pub(super) fn of(&self, server: Server) -> Option<&Value> {
         match server {
             Server::Aqueduct => self.aqueduct.as_ref(),
             Server::Django => self.django.as_ref(),
-            Server::RawEcho | Server::RawRoom => self.baseline.as_ref(),
+            _ => self.baseline.as_ref(),
         }
     }
 }

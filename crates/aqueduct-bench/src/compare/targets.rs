@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::harness::{Harness, Server};
+use super::deployment::{Deployment, Server};
+use super::harness::Harness;
 use super::plan::Plan;
 use super::table::Trio;
 use crate::cli::Command;
@@ -32,7 +33,7 @@ pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
         .add("b chat as echo", "raw-room", &trio, ECHO_FIGURES);
 }
 
-fn echo_args(plan: &Plan, process: &crate::servers::ServerProcess, rooms: bool) -> EchoArgs {
+pub(super) fn echo_args(plan: &Plan, process: &Deployment, rooms: bool) -> EchoArgs {
     EchoArgs {
         url: process.url(if rooms { "/ws/chat/r/" } else { "/ws/echo/" }),
         connections: plan.echo_connections,
@@ -54,9 +55,10 @@ pub(super) async fn fanout(harness: &mut Harness, plan: &Plan) -> Value {
         .collect();
     for &subscribers in &plan.fanout_subscribers {
         let target = format!("c fanout {subscribers}");
-        let job = |process: &crate::servers::ServerProcess| {
+        let job = |process: &Deployment| {
             Command::Fanout(FanoutArgs {
                 url: process.url("/ws/chat/bench/"),
+                also_urls: Vec::new(),
                 subscribers,
                 rate: plan.fanout_rate,
                 duration: plan.fanout_duration,
@@ -92,7 +94,7 @@ pub(super) async fn fanout(harness: &mut Harness, plan: &Plan) -> Value {
 /// connections asked for; returns that answer if the run happened.
 pub(super) async fn idle(harness: &mut Harness, plan: &Plan) -> Option<bool> {
     let idle = |connections| {
-        move |process: &crate::servers::ServerProcess| {
+        move |process: &Deployment| {
             Command::Idle(IdleArgs {
                 url: process.url("/ws/echo/"),
                 connections,
@@ -132,7 +134,7 @@ pub(super) async fn idle(harness: &mut Harness, plan: &Plan) -> Option<bool> {
 
 /// e. Handshakes per second.
 pub(super) async fn connect(harness: &mut Harness, plan: &Plan) {
-    let job = |process: &crate::servers::ServerProcess| {
+    let job = |process: &Deployment| {
         Command::Connect(ConnectArgs {
             url: process.url("/ws/echo/"),
             count: plan.connect_count,
@@ -149,7 +151,7 @@ pub(super) async fn connect(harness: &mut Harness, plan: &Plan) {
 /// f. Memory after many connect-and-close cycles, the median of
 /// `repeat` runs; the raw server's figure is for reference.
 pub(super) async fn churn(harness: &mut Harness, plan: &Plan) {
-    let job = |process: &crate::servers::ServerProcess| {
+    let job = |process: &Deployment| {
         Command::Churn(ChurnArgs {
             url: process.url("/ws/echo/"),
             cycles: plan.churn_cycles,

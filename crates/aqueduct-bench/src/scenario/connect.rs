@@ -9,7 +9,7 @@ use super::cycles::run_cycles;
 use crate::client;
 use crate::error::Error;
 use crate::report::Report;
-use crate::stats::{p50_p99, per_second};
+use crate::stats::{per_second, percentiles};
 
 /// Options of `connect`: open and cleanly close many connections.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -42,14 +42,14 @@ pub(crate) async fn run(args: &ConnectArgs) -> Result<Value, Error> {
     if let Some(err) = &cycles.first_error {
         eprintln!("connect: {} handshakes failed: {err}", cycles.failures);
     }
-    let (p50_us, p99_us) = p50_p99(&mut cycles.latencies_us);
+    let latency = percentiles(&mut cycles.latencies_us);
     let figures = Figures {
         handshakes: cycles.ok,
         failures: cycles.failures,
         unclean_closes: cycles.unclean_closes,
         handshakes_per_sec: per_second(cycles.ok, cycles.elapsed.as_secs_f64()),
-        p50_us,
-        p99_us,
+        p50_us: latency.p50,
+        p99_us: latency.p99,
     };
     Ok(Report::new("connect", args, figures).into_value())
 }

@@ -13,7 +13,7 @@ use super::{CONNECT_CONCURRENCY, seconds};
 use crate::client::{self, Socket};
 use crate::error::Error;
 use crate::report::Report;
-use crate::stats::{micros, p50_p99, per_second};
+use crate::stats::{micros, per_second, percentiles};
 
 /// A reply slower than this ends the connection's loop as an error.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,8 +49,12 @@ struct Figures {
     messages: u64,
     msgs_per_sec: f64,
     p50_us: u64,
+    p90_us: u64,
     p99_us: u64,
     errors: u64,
+    /// Round trips completed in all, warm-up included: what the server
+    /// (and a channel layer's Redis) did work for.
+    round_trips_total: u64,
 }
 
 /// What one connection's loop measured.
@@ -58,6 +62,7 @@ struct Figures {
 struct Tally {
     latencies_us: Vec<u64>,
     errors: u64,
+    round_trips: u64,
 }
 
 /// Runs `echo` and returns its report.
@@ -97,16 +102,19 @@ pub(crate) async fn run(args: &EchoArgs) -> Result<Value, Error> {
         let tally = tally.await.unwrap_or_default();
         total.latencies_us.extend(tally.latencies_us);
         total.errors += tally.errors;
+        total.round_trips += tally.round_trips;
     }
 
     let messages = total.latencies_us.len() as u64;
-    let (p50_us, p99_us) = p50_p99(&mut total.latencies_us);
+    let latency = percentiles(&mut total.latencies_us);
     let figures = Figures {
         messages,
         msgs_per_sec: per_second(messages, duration.as_secs_f64()),
-        p50_us,
-        p99_us,
+        p50_us: latency.p50,
+        p90_us: latency.p90,
+        p99_us: latency.p99,
         errors: total.errors,
+        round_trips_total: total.round_trips,
     };
     Ok(Report::new("echo", args, figures).into_value())
 }
@@ -145,6 +153,7 @@ async fn round_trips(
             }
         }
         let received = Instant::now();
+        tally.round_trips += 1;
         if sent >= measure_from && received <= until {
             tally.latencies_us.push(micros(received - sent));
         }

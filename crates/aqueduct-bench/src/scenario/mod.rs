@@ -7,18 +7,21 @@ mod cycles;
 mod echo;
 mod fanout;
 mod idle;
+mod redis_rate;
 
 pub use churn::ChurnArgs;
 pub use connect::ConnectArgs;
 pub use echo::EchoArgs;
 pub use fanout::FanoutArgs;
 pub use idle::IdleArgs;
+pub use redis_rate::RedisRateArgs;
 
 pub(crate) use churn::run as churn;
 pub(crate) use connect::run as connect;
 pub(crate) use echo::run as echo;
 pub(crate) use fanout::run as fanout;
 pub(crate) use idle::run as idle;
+pub(crate) use redis_rate::run as redis_rate;
 
 use std::time::Duration;
 

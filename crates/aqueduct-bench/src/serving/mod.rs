@@ -6,7 +6,7 @@ mod config;
 mod ready;
 mod setup;
 
-pub use args::ServerArgs;
+pub use args::{AqueductArgs, ServerArgs};
 pub use config::websocket_config;
 pub use ready::{announce, parse_ready_line};
 pub use setup::{init_logging, terminated};

@@ -19,7 +19,7 @@ use super::{CONNECT_CONCURRENCY, seconds};
 use crate::client;
 use crate::error::Error;
 use crate::report::Report;
-use crate::stats::{p50_p99, per_second};
+use crate::stats::{per_second, percentiles, round1};
 
 /// How long after connecting before publishing, so every group join has
 /// settled.
@@ -34,8 +34,15 @@ const KEEPS_UP_US: u64 = 1_000_000;
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct FanoutArgs {
     /// WebSocket URL of the room, e.g. ws://127.0.0.1:8000/ws/chat/bench/.
+    /// The publisher connects here.
     #[arg(long)]
     pub url: String,
+    /// The same room on other servers sharing one channel layer (e.g. two
+    /// processes on one Redis): subscribers are dealt out in turn over
+    /// `--url` and these. Repeat the option for each server.
+    #[arg(long = "also-url")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_urls: Vec<String>,
     /// Subscriber connections.
     #[arg(long, default_value_t = 1000)]
     pub subscribers: usize,
@@ -61,8 +68,11 @@ struct Figures {
     expected_deliveries: u64,
     deliveries: u64,
     lost: u64,
+    /// deliveries ÷ expected_deliveries, in percent.
+    delivered_pct: f64,
     deliveries_per_sec: f64,
     p50_us: u64,
+    p90_us: u64,
     p99_us: u64,
     last_p50_us: u64,
     last_p99_us: u64,
@@ -81,7 +91,7 @@ pub(crate) async fn run(args: &FanoutArgs) -> Result<Value, Error> {
 
     client::probe(&args.url).await?;
     let started = Instant::now();
-    let urls = vec![args.url.clone(); args.subscribers];
+    let urls = subscriber_urls(args);
     let opened = client::connect_many("fanout", urls, CONNECT_CONCURRENCY).await;
     if let Some(err) = &opened.first_error {
         eprintln!(
@@ -138,6 +148,15 @@ pub(crate) async fn run(args: &FanoutArgs) -> Result<Value, Error> {
     .into_value())
 }
 
+/// The URL of each subscriber: `--url` and the `--also-url`s in turn, so
+/// every server gets its share, the first one the odd subscriber out.
+fn subscriber_urls(args: &FanoutArgs) -> Vec<String> {
+    let servers: Vec<&String> = std::iter::once(&args.url).chain(&args.also_urls).collect();
+    (0..args.subscribers)
+        .map(|index| servers[index % servers.len()].clone())
+        .collect()
+}
+
 fn figures(
     connected: usize,
     connect_failures: usize,
@@ -149,8 +168,8 @@ fn figures(
     let expected_deliveries = sent * connected as u64;
     let deliveries = latencies_us.len() as u64;
     let lost = expected_deliveries.saturating_sub(deliveries);
-    let (p50_us, p99_us) = p50_p99(&mut latencies_us);
-    let (last_p50_us, last_p99_us) = p50_p99(&mut ledger.last_arrivals_us(sent));
+    let latency = percentiles(&mut latencies_us);
+    let last = percentiles(&mut ledger.last_arrivals_us(sent));
     Figures {
         subscribers_connected: connected,
         connect_failures,
@@ -158,11 +177,50 @@ fn figures(
         expected_deliveries,
         deliveries,
         lost,
+        delivered_pct: match expected_deliveries {
+            0 => 0.0,
+            expected => round1(deliveries as f64 / expected as f64 * 100.0),
+        },
         deliveries_per_sec: per_second(deliveries, published.window.as_secs_f64()),
-        p50_us,
-        p99_us,
-        last_p50_us,
-        last_p99_us,
-        keeps_up: lost == 0 && connect_failures == 0 && last_p99_us < KEEPS_UP_US,
+        p50_us: latency.p50,
+        p90_us: latency.p90,
+        p99_us: latency.p99,
+        last_p50_us: last.p50,
+        last_p99_us: last.p99,
+        keeps_up: lost == 0 && connect_failures == 0 && last.p99 < KEEPS_UP_US,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(subscribers: usize, also_urls: &[&str]) -> FanoutArgs {
+        FanoutArgs {
+            url: "a".into(),
+            also_urls: also_urls.iter().map(|&url| url.to_owned()).collect(),
+            subscribers,
+            rate: 20.0,
+            duration: 1.0,
+            size: 32,
+            drain: 1.0,
+        }
+    }
+
+    #[test]
+    fn subscribers_are_dealt_out_over_the_servers() {
+        let cases: [(usize, &[&str], &[&str]); 4] = [
+            (3, &[], &["a", "a", "a"]),
+            (4, &["b"], &["a", "b", "a", "b"]),
+            (5, &["b", "c"], &["a", "b", "c", "a", "b"]),
+            (0, &["b"], &[]),
+        ];
+        for (subscribers, also, expected) in cases {
+            assert_eq!(
+                subscriber_urls(&args(subscribers, also)),
+                expected,
+                "{also:?}"
+            );
+        }
     }
 }
