@@ -43,6 +43,12 @@ pub(crate) async fn run(args: &RedisRateArgs) -> Result<Value, Error> {
         .output()
         .await
         .map_err(|err| fail(format!("{err}; is redis-benchmark installed?")))?;
+    // redis-benchmark leaves its keys behind in the Redis it measured, which
+    // may be someone's: take them away again.
+    let _ = Command::new("redis-cli")
+        .args(["-u", &args.redis, "DEL", "key:__rand_int__", "myzset"])
+        .output()
+        .await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let rates = parse(&stdout);
     if !output.status.success() || rates.is_empty() {
