@@ -3,20 +3,20 @@
 use std::any::type_name;
 use std::future::Future;
 use std::future::poll_fn;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
 
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 
 use super::WebsocketConsumer;
 use super::context::{Context, State};
 use crate::close::CloseCode;
 use crate::conversation::{ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
-use crate::error::{Error, Result, panic_message};
+use crate::error::{Error, Result};
 use crate::event::{Event, EventError};
 use crate::layer::{ChannelLayer, LayerError};
 use crate::scope::Scope;
+use crate::support::{catch_panic, expect_connect};
 
 const INTERNAL: http::StatusCode = http::StatusCode::INTERNAL_SERVER_ERROR;
 
@@ -49,15 +49,8 @@ async fn open<C: WebsocketConsumer>(
     scope: Scope,
     mut io: Box<dyn WebsocketIo>,
 ) -> Option<Context> {
-    match io.recv().await {
-        Inbound::Connect => {}
-        // The client left before the application started: nothing to run.
-        Inbound::Disconnect(_) => return None,
-        Inbound::Receive(_) => {
-            tracing::error!("driver sent a message before the handshake; refusing");
-            let _ = io.send(Outbound::Deny(Deny::new(INTERNAL))).await;
-            return None;
-        }
+    if !expect_connect(&mut *io).await {
+        return None;
     }
 
     let layer = scope.channel_layer().cloned();
@@ -235,10 +228,10 @@ enum Failure {
 /// Runs a hook, turning a panic into a value so one consumer cannot take
 /// the server down.
 async fn guard<F: Future<Output = Result>>(hook: F) -> std::result::Result<(), Failure> {
-    match AssertUnwindSafe(hook).catch_unwind().await {
+    match catch_panic(|| hook).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => Err(Failure::Error(err)),
-        Err(panic) => Err(Failure::Panic(panic_message(&*panic))),
+        Err(message) => Err(Failure::Panic(message)),
     }
 }
 
