@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,6 +26,18 @@ use crate::support::log_skipped;
 
 /// Shards keep one busy channel or group from serializing all the others.
 const SHARDS: usize = 16;
+
+// The shards are read-write locks, and every message takes them for reading
+// only: a `group_send` reads its group's members and looks each member's
+// queue up by name. With mutexes, a worker thread preempted while holding a
+// shard (on two cores shared with the load generator, for a whole time
+// slice) stalled every other worker that touched the same shard: counted on
+// the chat route, 19 of 1.5 million acquisitions waited, most of them over
+// 100 us and six over 1 ms, up to 7.5 ms, which is the p99 tail the
+// benchmark's target b showed with two workers and not with one. Readers
+// never wait for readers, so a preempted reader now delays only a
+// `group_add`, `group_discard` or new channel on the same shard, which
+// happen once per connection, not once per message.
 
 /// Every send hashes a few channel and group names; with SipHash, std's
 /// default, that was 5% of the server's work on the chat route. foldhash is
@@ -138,8 +150,8 @@ pub struct InMemoryChannelLayer {
 struct Inner {
     config: InMemoryConfig,
     hasher: RandomState,
-    channels: [Mutex<HashMap<Arc<str>, Arc<Queue>>>; SHARDS],
-    groups: [Mutex<HashMap<String, Members>>; SHARDS],
+    channels: [RwLock<HashMap<Arc<str>, Arc<Queue>>>; SHARDS],
+    groups: [RwLock<HashMap<String, Members>>; SHARDS],
     sweeps: SweepClock,
 }
 
@@ -180,6 +192,9 @@ type Members = HashMap<Arc<str>, Instant>;
 
 struct Queue {
     capacity: usize,
+    /// Taken by the channel's senders and its one reader, each for a push
+    /// or a pop: a channel's reader is the only other party a send can
+    /// meet here.
     messages: Mutex<VecDeque<(Instant, Event)>>,
     /// Wakes `receive` calls.
     notify: Notify,
@@ -268,6 +283,20 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A shard, for looking up (see [`lock`] on poisoning).
+fn read<T>(shard: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    shard
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A shard, for changing (see [`lock`] on poisoning).
+fn write<T>(shard: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    shard
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl InMemoryChannelLayer {
     /// Creates a layer with Channels' defaults: capacity 100, expiry 60 s,
     /// group expiry 86400 s.
@@ -293,19 +322,23 @@ impl Inner {
 
     /// The queue of `channel`, made on first use.
     fn queue(&self, channel: &str) -> Arc<Queue> {
-        let mut shard = lock(&self.channels[self.shard(channel)]);
-        if let Some(queue) = shard.get(channel) {
+        let shard = &self.channels[self.shard(channel)];
+        if let Some(queue) = read(shard).get(channel) {
             return queue.clone();
         }
-        let queue = Arc::new(Queue {
-            capacity: self.config.capacities.for_channel(channel),
-            messages: Mutex::new(VecDeque::new()),
-            notify: Notify::new(),
-            reader: AtomicWaker::new(),
-            retired: AtomicBool::new(false),
-        });
-        shard.insert(Arc::from(channel), queue.clone());
-        queue
+        // Another thread may have made it between the two locks.
+        write(shard)
+            .entry(Arc::from(channel))
+            .or_insert_with(|| {
+                Arc::new(Queue {
+                    capacity: self.config.capacities.for_channel(channel),
+                    messages: Mutex::new(VecDeque::new()),
+                    notify: Notify::new(),
+                    reader: AtomicWaker::new(),
+                    retired: AtomicBool::new(false),
+                })
+            })
+            .clone()
     }
 
     fn push(&self, channel: &str, event: Event, now: Instant) -> Push {
@@ -320,7 +353,7 @@ impl Inner {
     /// expires: its reader is evidently gone.
     fn remove_from_groups(&self, channel: &str) {
         for shard in &self.groups {
-            let mut groups = lock(shard);
+            let mut groups = write(shard);
             groups.retain(|_, members| {
                 members.remove(channel);
                 !members.is_empty()
@@ -328,19 +361,19 @@ impl Inner {
         }
     }
 
-    /// The live members of `group`, dropping expired memberships.
+    /// The live members of `group`. Expired memberships are skipped here
+    /// and freed by the sweep, so a send only ever reads the shard.
     fn members(&self, group: &str, now: Instant) -> Vec<Arc<str>> {
         let expiry = self.config.group_expiry;
-        let mut groups = lock(&self.groups[self.shard(group)]);
-        let Some(members) = groups.get_mut(group) else {
+        let groups = read(&self.groups[self.shard(group)]);
+        let Some(members) = groups.get(group) else {
             return Vec::new();
         };
-        members.retain(|_, added| now - *added < expiry);
-        let live = members.keys().cloned().collect();
-        if members.is_empty() {
-            groups.remove(group);
-        }
-        live
+        members
+            .iter()
+            .filter(|&(_, added)| now - *added < expiry)
+            .map(|(channel, _)| channel.clone())
+            .collect()
     }
 
     /// Waits for the next event in `queue`, the queue of `channel`;
@@ -372,12 +405,12 @@ impl Inner {
 
     /// How many channel queues are held, read or not.
     fn channel_count(&self) -> usize {
-        self.channels.iter().map(|shard| lock(shard).len()).sum()
+        self.channels.iter().map(|shard| read(shard).len()).sum()
     }
 
     /// How many groups have at least one member entry, live or expired.
     fn group_count(&self) -> usize {
-        self.groups.iter().map(|shard| lock(shard).len()).sum()
+        self.groups.iter().map(|shard| read(shard).len()).sum()
     }
 
     /// Frees channels nobody is reading once all their messages expired,
@@ -389,7 +422,7 @@ impl Inner {
         }
         let mut expired_channels = HashSet::default();
         for shard in &self.channels {
-            lock(shard).retain(|name, queue| {
+            write(shard).retain(|name, queue| {
                 // Someone else holds the queue: a reader is waiting on it or
                 // a sender is about to push. Leave it for the next sweep.
                 if Arc::strong_count(queue) > 1 {
@@ -412,7 +445,7 @@ impl Inner {
     fn sweep_groups(&self, now: Instant, expired_channels: &HashSet<Arc<str>>) {
         let expiry = self.config.group_expiry;
         for shard in &self.groups {
-            lock(shard).retain(|_, members| {
+            write(shard).retain(|_, members| {
                 members.retain(|channel, added| {
                     now - *added < expiry && !expired_channels.contains(channel)
                 });
@@ -481,7 +514,7 @@ impl ChannelLayer for InMemoryChannelLayer {
     async fn group_add(&self, group: &str, channel: &str) -> Result<(), LayerError> {
         validate_group_name(group)?;
         validate_channel_name(channel)?;
-        let mut groups = lock(&self.inner.groups[self.inner.shard(group)]);
+        let mut groups = write(&self.inner.groups[self.inner.shard(group)]);
         groups
             .entry(group.to_owned())
             .or_default()
@@ -492,7 +525,7 @@ impl ChannelLayer for InMemoryChannelLayer {
     async fn group_discard(&self, group: &str, channel: &str) -> Result<(), LayerError> {
         validate_group_name(group)?;
         validate_channel_name(channel)?;
-        let mut groups = lock(&self.inner.groups[self.inner.shard(group)]);
+        let mut groups = write(&self.inner.groups[self.inner.shard(group)]);
         if let Some(members) = groups.get_mut(group) {
             members.remove(channel);
             if members.is_empty() {
@@ -520,17 +553,17 @@ impl ChannelLayer for InMemoryChannelLayer {
 
     async fn flush(&self) -> Result<(), LayerError> {
         for shard in &self.inner.channels {
-            let queues = std::mem::take(&mut *lock(shard));
+            let queues = std::mem::take(&mut *write(shard));
             queues.values().for_each(|queue| queue.retire());
         }
         for shard in &self.inner.groups {
-            lock(shard).clear();
+            write(shard).clear();
         }
         Ok(())
     }
 
     async fn close_channel(&self, channel: &str) -> Result<(), LayerError> {
-        let queue = lock(&self.inner.channels[self.inner.shard(channel)]).remove(channel);
+        let queue = write(&self.inner.channels[self.inner.shard(channel)]).remove(channel);
         if let Some(queue) = queue {
             queue.retire();
         }
