@@ -21,16 +21,28 @@ pub(super) async fn echo(harness: &mut Harness, plan: &Plan) {
 }
 
 /// b. The chat route as echo, one room per connection, so every message
-/// goes through a group send.
+/// goes through a group send; against two room servers: the tuned raw one
+/// and one written the plain way.
 pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
-    let servers = harness.servers(Server::RawRoom);
+    let target = "b chat as echo";
+    let baselines = [Server::RawRoom, Server::PlainRoom];
+    let mut servers = baselines.to_vec();
+    servers.push(Server::Aqueduct);
+    if harness.has_django() {
+        servers.push(Server::Django);
+    }
     let job = |process: &_| Command::Echo(echo_args(plan, process, true));
-    let trio = harness
-        .repeated("b chat as echo", &servers, plan.repeat, job)
+    // One set of rounds for both baselines: each round runs every server,
+    // so both ratios share aqueduct's runs and the same stretch of time.
+    let medians = harness
+        .repeated_each(target, &servers, plan.repeat, job)
         .await;
-    harness
-        .table
-        .add("b chat as echo", "raw-room", &trio, ECHO_FIGURES);
+    for baseline in baselines {
+        let trio = medians.pair(baseline, Server::Aqueduct);
+        harness
+            .table
+            .add(target, baseline.label(), &trio, ECHO_FIGURES);
+    }
 }
 
 pub(super) fn echo_args(plan: &Plan, process: &Deployment, rooms: bool) -> EchoArgs {
