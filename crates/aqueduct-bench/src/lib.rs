@@ -1,6 +1,6 @@
 //! Load generator and no-framework baselines for measuring aqueduct.
 //!
-//! Four binaries share this library:
+//! Five binaries share this library:
 //!
 //! - `bench-aqueduct`, the system under test: the echo and chat examples
 //!   behind one [`UrlRouter`](aqueduct::UrlRouter) with an in-memory layer,
@@ -8,6 +8,9 @@
 //! - `bench-raw-echo`, an echo server on tokio-tungstenite alone;
 //! - `bench-raw-room`, a chat room server on hyper and hyper-tungstenite
 //!   alone, the fair baseline for aqueduct's group fan-out;
+//! - `bench-plain-room`, the same rooms written the plain way (a broadcast
+//!   channel per room, tungstenite's default settings, JSON parsed per
+//!   message), the floor a user's own server would set;
 //! - `aqueduct-bench`, the load generator, whose `compare` subcommand runs
 //!   every target of issues 3 and 8 against fresh servers.
 //!

@@ -10,7 +10,7 @@ pub enum Target {
     /// Echo on `/ws/echo/`: aqueduct against bench-raw-echo.
     A,
     /// The chat route used as echo, one room per connection: aqueduct
-    /// against bench-raw-room.
+    /// against bench-raw-room and against bench-plain-room.
     B,
     /// Fan-out to one room at rising subscriber counts: aqueduct against
     /// bench-raw-room.
@@ -40,7 +40,7 @@ pub struct CompareArgs {
     /// Shrink durations and counts about tenfold, for a smoke run.
     #[arg(long)]
     pub quick: bool,
-    /// Directory of bench-aqueduct, bench-raw-echo and bench-raw-room
+    /// Directory of bench-aqueduct and the baselines' binaries
     /// [default: the directory of this executable].
     #[arg(long)]
     pub bin_dir: Option<PathBuf>,

@@ -19,6 +19,8 @@ pub(super) enum Server {
     Aqueduct,
     RawEcho,
     RawRoom,
+    /// bench-plain-room: a room server written the plain way.
+    PlainRoom,
     /// Django Channels on Daphne, on Channels' in-memory layer.
     Django,
     /// bench-aqueduct on `RedisChannelLayer`.
@@ -39,6 +41,7 @@ impl Server {
             }
             Self::RawEcho => Some("bench-raw-echo"),
             Self::RawRoom => Some("bench-raw-room"),
+            Self::PlainRoom => Some("bench-plain-room"),
             Self::Django | Self::DjangoRedis | Self::Redis => None,
         }
     }
@@ -48,6 +51,7 @@ impl Server {
             Self::Aqueduct => "aqueduct",
             Self::RawEcho => "raw-echo",
             Self::RawRoom => "raw-room",
+            Self::PlainRoom => "plain-room",
             Self::Django => "django",
             Self::AqueductRedis => "aqueduct-redis",
             Self::AqueductRedisPair => "aqueduct-redis-x2",
@@ -96,7 +100,13 @@ impl Launcher {
                 .and_then(|exe| exe.parent().map(PathBuf::from))
                 .unwrap_or_default(),
         };
-        for server in [Server::Aqueduct, Server::RawEcho, Server::RawRoom] {
+        let binaries = [
+            Server::Aqueduct,
+            Server::RawEcho,
+            Server::RawRoom,
+            Server::PlainRoom,
+        ];
+        for server in binaries {
             let path = bin_dir.join(server.binary().unwrap_or_default());
             if !path.is_file() {
                 return Err(Error::Server {

@@ -59,7 +59,7 @@ impl Harness {
     ) -> Trio {
         let medians = self.repeated_each(target, servers, repeat, job).await;
         let mut trio = Trio::default();
-        for (server, median) in servers.iter().zip(medians) {
+        for (server, median) in medians.0 {
             match server {
                 Server::Aqueduct => trio.aqueduct = median,
                 Server::Django => trio.django = median,
@@ -69,15 +69,15 @@ impl Harness {
         trio
     }
 
-    /// As [`Self::repeated`], returning the median reports in the order of
-    /// `servers`, for targets that pair servers in other ways.
+    /// As [`Self::repeated`], returning every server's median report, for
+    /// targets that pair servers in other ways.
     pub(super) async fn repeated_each(
         &mut self,
         target: &str,
         servers: &[Server],
         repeat: usize,
         job: impl Fn(&Deployment) -> Command,
-    ) -> Vec<Option<Value>> {
+    ) -> Medians {
         let mut runs: Vec<Vec<Value>> = vec![Vec::new(); servers.len()];
         for round in 1..=repeat {
             for (server, runs) in servers.iter().zip(&mut runs) {
@@ -85,7 +85,8 @@ impl Harness {
                 runs.extend(self.run(target, *server, &job).await);
             }
         }
-        runs.iter().map(|runs| median_report(runs)).collect()
+        let medians = runs.iter().map(|runs| median_report(runs));
+        Medians(servers.iter().copied().zip(medians).collect())
     }
 
     /// Starts `server`, runs the scenario `job` builds for it, stops it, and
@@ -147,6 +148,27 @@ impl Harness {
         eprintln!("problem: {problem}");
         self.problems.push(problem);
         None
+    }
+}
+
+/// Each server's median report, from [`Harness::repeated_each`].
+#[derive(Debug, Default)]
+pub(super) struct Medians(Vec<(Server, Option<Value>)>);
+
+impl Medians {
+    /// The median report of `server`, if it ran and reported.
+    pub(super) fn of(&self, server: Server) -> Option<Value> {
+        let (_, median) = self.0.iter().find(|(ran, _)| *ran == server)?;
+        median.clone()
+    }
+
+    /// `subject` against `baseline`, with Django's report when it ran.
+    pub(super) fn pair(&self, baseline: Server, subject: Server) -> Trio {
+        Trio {
+            baseline: self.of(baseline),
+            aqueduct: self.of(subject),
+            django: self.of(Server::Django),
+        }
     }
 }
 

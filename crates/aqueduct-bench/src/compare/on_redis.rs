@@ -33,11 +33,7 @@ pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
     let medians = harness
         .repeated_each(target, &servers, plan.repeat, job)
         .await;
-    let median_of = |server| {
-        let index = servers.iter().position(|&s| s == server)?;
-        medians[index].clone()
-    };
-    let (redis, aqueduct) = (median_of(Server::Redis), median_of(Server::AqueductRedis));
+    let (redis, aqueduct) = (medians.of(Server::Redis), medians.of(Server::AqueductRedis));
 
     let figures = [
         "msgs_per_sec",
@@ -51,7 +47,7 @@ pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
         "redis_connections",
     ];
     let against_django = Trio {
-        baseline: median_of(Server::DjangoRedis),
+        baseline: medians.of(Server::DjangoRedis),
         aqueduct: aqueduct.clone(),
         django: None,
     };
@@ -112,11 +108,10 @@ pub(super) async fn fanout(harness: &mut Harness, plan: &Plan) {
     let medians = harness
         .repeated_each(&target, &servers, plan.repeat, job)
         .await;
-    let mut medians = medians.into_iter();
     let trio = Trio {
-        baseline: medians.next().flatten(),
-        aqueduct: medians.next().flatten(),
-        django: medians.next().flatten(),
+        baseline: medians.of(Server::Aqueduct),
+        aqueduct: medians.of(Server::AqueductRedisPair),
+        django: medians.of(Server::DjangoRedis),
     };
     let figures = [
         "expected_deliveries",

@@ -10,7 +10,9 @@ use super::table::Trio;
 use crate::cli::Command;
 use crate::scenario::{ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs};
 
-const ECHO_FIGURES: &[&str] = &["msgs_per_sec", "p50_us", "p99_us", "errors"];
+/// The echo figures of targets a and b: throughput, and p50, p90 and p99
+/// so that a tail that differs shows apart from a median that does not.
+const ECHO_FIGURES: &[&str] = &["msgs_per_sec", "p50_us", "p90_us", "p99_us", "errors"];
 
 /// a. Echo on `/ws/echo/`.
 pub(super) async fn echo(harness: &mut Harness, plan: &Plan) {
@@ -21,16 +23,28 @@ pub(super) async fn echo(harness: &mut Harness, plan: &Plan) {
 }
 
 /// b. The chat route as echo, one room per connection, so every message
-/// goes through a group send.
+/// goes through a group send; against two room servers: the tuned raw one
+/// and one written the plain way.
 pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
-    let servers = harness.servers(Server::RawRoom);
+    let target = "b chat as echo";
+    let baselines = [Server::RawRoom, Server::PlainRoom];
+    let mut servers = baselines.to_vec();
+    servers.push(Server::Aqueduct);
+    if harness.has_django() {
+        servers.push(Server::Django);
+    }
     let job = |process: &_| Command::Echo(echo_args(plan, process, true));
-    let trio = harness
-        .repeated("b chat as echo", &servers, plan.repeat, job)
+    // One set of rounds for both baselines: each round runs every server,
+    // so both ratios share aqueduct's runs and the same stretch of time.
+    let medians = harness
+        .repeated_each(target, &servers, plan.repeat, job)
         .await;
-    harness
-        .table
-        .add("b chat as echo", "raw-room", &trio, ECHO_FIGURES);
+    for baseline in baselines {
+        let trio = medians.pair(baseline, Server::Aqueduct);
+        harness
+            .table
+            .add(target, baseline.label(), &trio, ECHO_FIGURES);
+    }
 }
 
 pub(super) fn echo_args(plan: &Plan, process: &Deployment, rooms: bool) -> EchoArgs {

@@ -1,4 +1,4 @@
-//! What the three servers under test share: their command line, their
+//! What the servers under test share: their command line, their
 //! WebSocket settings, their ready line and their process setup.
 
 mod args;
@@ -9,4 +9,4 @@ mod setup;
 pub use args::{AqueductArgs, ServerArgs};
 pub use config::websocket_config;
 pub use ready::{announce, parse_ready_line};
-pub use setup::{init_logging, terminated};
+pub use setup::{init_logging, serve_baseline, terminated};

@@ -1,6 +1,36 @@
 //! Process setup of a server under test: quiet logging and a stop signal.
 
+use std::future::Future;
+use std::io;
+
+use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+
+use super::announce;
+
+/// The whole life of a baseline server under test: logging, the open-file
+/// limit, a listener on `addr` announced with the ready line, then `serve`
+/// on it until SIGTERM.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// aqueduct_bench::serving::serve_baseline("127.0.0.1:0", aqueduct_bench::raw::serve_rooms).await
+/// # }
+/// ```
+pub async fn serve_baseline<F, Fut>(addr: &str, serve: F) -> io::Result<()>
+where
+    F: FnOnce(TcpListener) -> Fut,
+    Fut: Future<Output = io::Result<()>>,
+{
+    init_logging();
+    crate::raise_nofile_limit()?;
+    let listener = TcpListener::bind(addr).await?;
+    announce(listener.local_addr()?);
+    tokio::select! {
+        served = serve(listener) => served,
+        () = terminated() => Ok(()),
+    }
+}
 
 /// Logs to stderr at `warn` (or as `RUST_LOG` says), keeping stdout for the
 /// ready line and keeping logging out of the figures.
