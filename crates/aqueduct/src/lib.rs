@@ -46,6 +46,9 @@
 //! }
 //! ```
 
+// On docs.rs, each item gated on a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[doc(inline)]
 pub use aqueduct_core::{
     Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame,
