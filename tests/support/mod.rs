@@ -3,6 +3,8 @@
 
 #![allow(missing_docs)]
 
+#[cfg(doctest)]
+mod docs;
 mod http2;
 mod log;
 mod tls;

@@ -12,7 +12,10 @@ mod markdown;
 use std::path::Path;
 use std::process::Command;
 
-use manifest::{dependency_lines, local_manifest, table_lines, toml_string, version_of};
+use manifest::{
+    dependency_lines, is_aqueduct_dependency_to_offer, local_manifest, table_lines, toml_string,
+    version_of,
+};
 use markdown::{
     file_blocks, file_marker, files_under, final_files, read, toml_blocks, workspace_root,
 };
@@ -135,35 +138,86 @@ fn only_file_blocks_skip_the_doctests() {
 #[test]
 fn the_docs_ask_for_the_versions_the_workspace_uses() {
     let root = read(&workspace_root().join("Cargo.toml"));
-    let repository = toml_string(&root, "repository").expect("the workspace has a repository");
-    let docs = workspace_root().join("docs");
-    let markdown: String = files_under(&docs)
-        .iter()
-        .map(|page| read(&docs.join(page)))
-        .collect();
+    let version = toml_string(&root, "version").expect("the workspace has a version");
+    // What a user writes for 0.1.0: "0.1".
+    let release = version.rsplit_once('.').unwrap().0;
 
-    for line in toml_blocks(&markdown)
-        .iter()
-        .flat_map(|b| dependency_lines(b))
-    {
-        let (name, value) = line.split_once(" = ").unwrap();
-        if name.starts_with("aqueduct") {
-            let git = format!("{{ git = \"{repository}\" }}");
-            let path = format!("{{ path = \"../aqueduct/crates/{name}\" }}");
-            assert!(
-                value == git || value == path,
-                "the docs' `{line}` should be `{name} = {git}` or `{name} = {path}`"
+    for (page, markdown) in pages_with_dependencies() {
+        assert!(
+            !markdown.contains("git clone http"),
+            "{page} tells users to clone from an address nobody has confirmed; \
+             say \"clone the aqueduct repository\" instead"
+        );
+        for line in toml_blocks(&markdown)
+            .iter()
+            .flat_map(|b| dependency_lines(b))
+        {
+            let (name, value) = line.split_once(" = ").unwrap();
+            if name.starts_with("aqueduct") {
+                assert!(
+                    is_aqueduct_dependency_to_offer(name, value, release),
+                    "{page}: `{line}` should be `{name} = {{ path = \"../aqueduct/crates/{name}\" }}` \
+                     (a clone beside the reader's crate) or `{name} = \"{release}\"` (once released), \
+                     not an address that may not exist"
+                );
+                continue;
+            }
+            let workspace = root
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} = ")))
+                .unwrap_or_else(|| panic!("{page} uses {name}, which the workspace does not"));
+            assert_eq!(
+                version_of(value),
+                version_of(workspace.split_once(" = ").unwrap().1),
+                "{page}: its {name} and the workspace's differ in version"
             );
-            continue;
         }
-        let workspace = root
-            .lines()
-            .find(|l| l.starts_with(&format!("{name} = ")))
-            .unwrap_or_else(|| panic!("the docs use {name}, which the workspace does not"));
+    }
+}
+
+/// The pages that tell users what to depend on: docs/, the README, and
+/// each crate's README (which crates.io shows).
+fn pages_with_dependencies() -> Vec<(String, String)> {
+    let root = workspace_root();
+    let mut pages: Vec<String> = files_under(&root.join("docs"))
+        .into_iter()
+        .map(|page| format!("docs/{page}"))
+        .collect();
+    pages.push("README.md".to_owned());
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let readme = entry.unwrap().path().join("README.md");
+        if readme.exists() {
+            let relative = readme.strip_prefix(&root).unwrap();
+            pages.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    pages
+        .into_iter()
+        .map(|page| {
+            let markdown = read(&root.join(&page));
+            (page, markdown)
+        })
+        .collect()
+}
+
+#[test]
+fn aqueduct_dependencies_lead_to_a_clone_or_a_release() {
+    // Regression: the docs led users to a git URL nothing here confirmed.
+    #[rustfmt::skip]
+    let table = [
+        ("aqueduct",      r#"{ path = "../aqueduct/crates/aqueduct" }"#,            true),
+        ("aqueduct-test", r#"{ path = "../aqueduct/crates/aqueduct-test" }"#,       true),
+        ("aqueduct",      r#""0.1""#,                                                true),
+        ("aqueduct",      r#"{ git = "https://github.com/aqueduct-rs/aqueduct" }"#, false),
+        ("aqueduct-test", r#"{ path = "../aqueduct/crates/aqueduct" }"#,            false),
+        ("aqueduct",      r#"{ path = "../aqueduct" }"#,                             false),
+        ("aqueduct",      r#""0.2""#,                                                false),
+    ];
+    for (name, value, offered) in table {
         assert_eq!(
-            version_of(value),
-            version_of(workspace.split_once(" = ").unwrap().1),
-            "the docs' {name} and the workspace's differ in version"
+            is_aqueduct_dependency_to_offer(name, value, "0.1"),
+            offered,
+            "{name} = {value}"
         );
     }
 }

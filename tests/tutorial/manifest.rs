@@ -38,13 +38,22 @@ pub fn toml_string<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text[start..].split('"').next()
 }
 
+/// Whether the docs may offer `name = value` for an aqueduct crate: a path
+/// to that crate in a clone of the repository beside the reader's crate,
+/// which works today, or `release`, the version crates.io will have. Never
+/// a git URL: no address of the repository has been confirmed.
+pub fn is_aqueduct_dependency_to_offer(name: &str, value: &str, release: &str) -> bool {
+    let clone = format!("{{ path = \"../aqueduct/crates/{name}\" }}");
+    value == clone || value == format!("\"{release}\"")
+}
+
 /// The tutorial's `Cargo.toml` with aqueduct taken from this checkout
-/// instead of git, as its own workspace (the scratch directory is inside
-/// this one).
+/// instead of a clone beside the reader's crate, as its own workspace (the
+/// scratch directory is inside this one).
 pub fn local_manifest(manifest: &str, root: &Path) -> String {
     let mut local = String::new();
     for line in manifest.lines() {
-        match line.split_once(" = { git = ") {
+        match line.split_once(" = ") {
             Some((name, _)) if name.starts_with("aqueduct") => {
                 let path = root.join("crates").join(name);
                 local += &format!("{name} = {{ path = {:?} }}\n", path.display().to_string());

@@ -15,6 +15,9 @@
 //! host (an axum `Router`) mounts, handing WebSocket handshakes to the
 //! `aqueduct-websocket` driver.
 
+// On docs.rs, each item gated on a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod app;
 mod error;
 mod protocol;

@@ -46,6 +46,9 @@
 //! }
 //! ```
 
+// On docs.rs, each item gated on a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[doc(inline)]
 pub use aqueduct_core::{
     Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame,
@@ -77,62 +80,6 @@ pub mod redis {
 pub use async_trait::async_trait;
 /// The `http` crate, for status codes and headers.
 pub use http;
-
-// Every Rust block of the README and of docs/ runs as a doctest. The
-// tutorial's whole-file blocks are `ignore`d here: tests/tutorial/ builds
-// them step by step and checks the last ones against examples/chat.
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/tutorial/README.md")]
-struct TutorialDoctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/tutorial/part-1.md")]
-struct TutorialPart1Doctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/tutorial/part-2.md")]
-struct TutorialPart2Doctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/tutorial/part-3.md")]
-struct TutorialPart3Doctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/tutorial/part-4.md")]
-struct TutorialPart4Doctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/topics/consumers.md")]
-struct ConsumersDoctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/topics/routing.md")]
-struct RoutingDoctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/topics/channel-layers.md")]
-struct ChannelLayersDoctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/topics/testing.md")]
-struct TestingDoctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/topics/server.md")]
-struct ServerDoctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/topics/views.md")]
-struct ViewsDoctests;
-
-#[cfg(all(doctest, feature = "server", feature = "views", feature = "redis"))]
-#[doc = include_str!("../../../docs/topics/deployment.md")]
-struct DeploymentDoctests;
 
 /// What nearly every aqueduct application needs: `use aqueduct::prelude::*;`.
 pub mod prelude {
