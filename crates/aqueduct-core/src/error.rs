@@ -7,9 +7,9 @@ use crate::body::BoxError;
 /// An error returned from a consumer hook.
 ///
 /// Any `std::error::Error + Send + Sync` converts into it with `?`, so hooks
-/// can use the errors of whatever they call. What happens next is fixed by
-/// DESIGN: before the handshake is accepted the client gets HTTP 500, after
-/// it the connection closes with 1011; either way the error is logged and
+/// can use the errors of whatever they call. What happens next is fixed:
+/// before the handshake is accepted the client gets HTTP 500, after it the
+/// connection closes with 1011; either way the error is logged and
 /// the server keeps serving.
 ///
 /// ```

@@ -2,9 +2,9 @@
 //! plain or with TLS (rustls), HTTP/1.1 or HTTP/2.
 //!
 //! Most users reach it through `aqueduct::serve` and `aqueduct::Server`.
-//! It keeps DESIGN's contract: the `101` goes out only once the consumer's
-//! `connect` accepts; one task per connection owns the consumer and the
-//! socket; bad input gets the close code RFC 6455 gives it; shutdown closes
+//! It keeps aqueduct's connection contract: the `101` goes out only once
+//! the consumer's `connect` accepts; one task per connection owns the
+//! consumer and the socket; bad input gets the close code RFC 6455 gives it; shutdown closes
 //! every socket with 1001 and lets disconnect hooks run.
 
 mod connection;

@@ -252,7 +252,7 @@ impl Context {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// Refuses or closes after a failure, as DESIGN fixes: HTTP 500 before
+    /// Refuses or closes after a failure, as the connection contract fixes: HTTP 500 before
     /// accept, close 1011 after.
     pub(crate) async fn fail(&mut self) {
         self.fail_with(
