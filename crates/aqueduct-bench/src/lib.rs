@@ -1,10 +1,12 @@
 //! Load generator and no-framework baselines for measuring aqueduct.
 //!
-//! Five binaries share this library:
+//! Six binaries share this library:
 //!
 //! - `bench-aqueduct`, the system under test: the echo and chat examples
 //!   behind one [`UrlRouter`](aqueduct::UrlRouter) with an in-memory layer,
 //!   or with `RedisChannelLayer` given `--redis URL`;
+//! - `bench-aqueduct-axum`, the same application mounted in an
+//!   `axum::Router` and served by `axum::serve`;
 //! - `bench-raw-echo`, an echo server on tokio-tungstenite alone;
 //! - `bench-raw-room`, a chat room server on hyper and hyper-tungstenite
 //!   alone, the fair baseline for aqueduct's group fan-out;

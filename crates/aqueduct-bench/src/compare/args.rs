@@ -10,7 +10,9 @@ pub enum Target {
     /// Echo on `/ws/echo/`: aqueduct against bench-raw-echo.
     A,
     /// The chat route used as echo, one room per connection: aqueduct
-    /// against bench-raw-room and against bench-plain-room.
+    /// against bench-raw-room and against bench-plain-room; and the same
+    /// route mounted in axum (bench-aqueduct-axum) against aqueduct's own
+    /// server.
     B,
     /// Fan-out to one room at rising subscriber counts: aqueduct against
     /// bench-raw-room.

@@ -17,6 +17,9 @@ use crate::sockets::{redis_port, tcp_connections_to};
 pub(super) enum Server {
     /// bench-aqueduct on the in-memory layer.
     Aqueduct,
+    /// bench-aqueduct-axum: the same application mounted in an
+    /// `axum::Router`, served by `axum::serve`.
+    AqueductAxum,
     RawEcho,
     RawRoom,
     /// bench-plain-room: a room server written the plain way.
@@ -39,6 +42,7 @@ impl Server {
             Self::Aqueduct | Self::AqueductRedis | Self::AqueductRedisPair => {
                 Some("bench-aqueduct")
             }
+            Self::AqueductAxum => Some("bench-aqueduct-axum"),
             Self::RawEcho => Some("bench-raw-echo"),
             Self::RawRoom => Some("bench-raw-room"),
             Self::PlainRoom => Some("bench-plain-room"),
@@ -49,6 +53,7 @@ impl Server {
     pub(super) fn label(self) -> &'static str {
         match self {
             Self::Aqueduct => "aqueduct",
+            Self::AqueductAxum => "aqueduct-axum",
             Self::RawEcho => "raw-echo",
             Self::RawRoom => "raw-room",
             Self::PlainRoom => "plain-room",
@@ -102,6 +107,7 @@ impl Launcher {
         };
         let binaries = [
             Server::Aqueduct,
+            Server::AqueductAxum,
             Server::RawEcho,
             Server::RawRoom,
             Server::PlainRoom,
