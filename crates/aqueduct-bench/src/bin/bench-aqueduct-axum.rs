@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo run --release -p aqueduct-bench --bin bench-aqueduct-axum -- --addr 127.0.0.1:0`;
 //! it prints `listening on HOST:PORT` and serves `/ws/echo/` and
-//! `/ws/chat/<room_name>/` until SIGTERM, with bench-aqueduct's options.
+//! `/ws/chat/<room_name>/` until SIGTERM, with bench-aqueduct's options
+//! but TLS.
 
 use std::time::Duration;
 
@@ -17,6 +18,11 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let (args, app) = aqueduct_under_test().await?;
+    if args.tls.pem_files().is_some() {
+        let refusal =
+            "bench-aqueduct-axum serves no TLS (axum::serve has none); use bench-aqueduct";
+        return Err(std::io::Error::other(refusal));
+    }
     let websockets = app.driver().clone();
     // Mounted as examples/axum mounts the chat: axum routes the path, then
     // aqueduct's UrlRouter routes it again to its consumer.

@@ -4,7 +4,9 @@
 //! it prints `listening on HOST:PORT` and serves `/ws/echo/` and
 //! `/ws/chat/<room_name>/` until SIGTERM. `--redis URL` (and
 //! `--redis-prefix PREFIX`) joins the chat's rooms through
-//! `RedisChannelLayer` instead of the in-memory layer.
+//! `RedisChannelLayer` instead of the in-memory layer. `--tls-cert PATH
+//! --tls-key PATH` serves TLS as aqueduct's server does (HTTP/2 and
+//! HTTP/1.1 offered by ALPN).
 
 use aqueduct_bench::serving::{announce, aqueduct_under_test};
 
@@ -12,7 +14,12 @@ use aqueduct_bench::serving::{announce, aqueduct_under_test};
 async fn main() -> std::io::Result<()> {
     let (args, app) = aqueduct_under_test().await?;
     // Default settings throughout: the figures are for aqueduct as shipped.
-    let server = aqueduct::Server::bind(&args.server.addr).await?;
+    let mut server = aqueduct::Server::bind(&args.server.addr).await?;
+    if let Some((cert, key)) = args.tls.pem_files() {
+        server = server
+            .tls_pem_files(cert, key)
+            .map_err(std::io::Error::other)?;
+    }
     announce(server.local_addr()?);
     server.serve(app).await
 }

@@ -68,7 +68,27 @@ pub(super) fn echo_args(plan: &Plan, process: &Deployment, rooms: bool) -> EchoA
         duration: plan.echo_duration,
         warmup: plan.echo_warmup,
         room_per_connection: rooms,
+        tls_ca: process.tls_ca(),
     }
+}
+
+/// i. Echo on `/ws/echo/` over TLS, HTTP/1.1 by ALPN: aqueduct's server
+/// against the raw echo server behind tokio-rustls, both serving a
+/// certificate made for the target.
+pub(super) async fn echo_over_tls(harness: &mut Harness, plan: &Plan) {
+    let target = "i echo over TLS";
+    if !harness.make_certificate(target) {
+        return;
+    }
+    let servers = [Server::RawEchoTls, Server::AqueductTls];
+    let job = |process: &_| Command::Echo(echo_args(plan, process, false));
+    let medians = harness
+        .repeated_each(target, &servers, plan.repeat, job)
+        .await;
+    let trio = medians.pair(Server::RawEchoTls, Server::AqueductTls);
+    harness
+        .table
+        .add(target, Server::RawEchoTls.label(), &trio, ECHO_FIGURES);
 }
 
 /// c. Fan-out to one room at each subscriber count; returns, by server, the
