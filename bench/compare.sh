@@ -10,6 +10,13 @@
 #
 #   bench/compare.sh --only g,h
 #
+# Target b runs the chat route against two room baselines (bench-raw-room
+# and bench-plain-room) and mounted in axum (bench-aqueduct-axum); target i
+# runs echo over TLS against bench-raw-echo over TLS, with a self-signed
+# certificate made for the run:
+#
+#   bench/compare.sh --only b,i
+#
 # Prints one JSON line per run and the final table on stderr. The first run
 # also builds a Python virtualenv for Django (see bench/django/README.md).
 set -euo pipefail

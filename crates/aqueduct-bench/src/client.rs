@@ -1,16 +1,21 @@
-//! The generator's WebSocket clients: connecting many, reading data frames,
-//! closing cleanly.
+//! The generator's WebSocket clients: connecting many, over TLS if asked,
+//! reading data frames, closing cleanly.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
+use rustls::ClientConfig;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::error::Error;
 use crate::progress::Progress;
-use crate::serving::websocket_config;
+use crate::serving::{HTTP_1_1, websocket_config};
 
 /// One client connection.
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -18,24 +23,11 @@ pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long a close handshake may take before the socket is just dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Opens one WebSocket to `url`, with `TCP_NODELAY` and the servers' small
-/// buffers.
-pub(crate) async fn connect(url: &str) -> Result<Socket, String> {
-    tokio_tungstenite::connect_async_with_config(url, Some(websocket_config()), true)
-        .await
-        .map(|(socket, _response)| socket)
-        .map_err(|err| err.to_string())
-}
-
-/// Opens and closes one connection, to fail early and clearly when nothing
-/// listens at `url`.
-pub(crate) async fn probe(url: &str) -> Result<(), Error> {
-    let socket = connect(url).await.map_err(|reason| Error::Unreachable {
-        url: url.to_owned(),
-        reason,
-    })?;
-    close(socket).await;
-    Ok(())
+/// How the generator's clients open connections: `ws://` only, or also
+/// `wss://` to a server whose certificate is the one trusted.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Dialer {
+    tls: Option<Arc<ClientConfig>>,
 }
 
 /// The connections that opened, and what became of the rest.
@@ -46,37 +38,104 @@ pub(crate) struct Opened {
     pub(crate) first_error: Option<String>,
 }
 
-/// Opens a connection to each of `urls`, at most `concurrency` handshakes
-/// at a time, reporting progress on stderr under `label`.
-pub(crate) async fn connect_many(label: &str, urls: Vec<String>, concurrency: usize) -> Opened {
-    let progress = Progress::start(format!("{label}: connected"), urls.len() as u64);
-    let results: Vec<_> = stream::iter(urls)
-        .map(|url| {
-            let progress = &progress;
-            async move {
-                let result = connect(&url).await;
-                progress.step();
-                result
-            }
+impl Dialer {
+    /// `ws://` only.
+    pub(crate) const PLAIN: Self = Self { tls: None };
+
+    /// A dialer that also opens `wss://` to a server whose certificate is
+    /// the PEM file `certificate` (a self-signed one), and trusts nothing
+    /// else. It offers HTTP/1.1 alone by ALPN, as WebSockets need.
+    pub(crate) fn trusting(certificate: &Path) -> Result<Self, Error> {
+        let unusable = |reason: String| {
+            Error::Usage(format!(
+                "cannot trust --tls-ca {}: {reason}",
+                certificate.display()
+            ))
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in
+            CertificateDer::pem_file_iter(certificate).map_err(|err| unusable(err.to_string()))?
+        {
+            let cert = cert.map_err(|err| unusable(err.to_string()))?;
+            roots.add(cert).map_err(|err| unusable(err.to_string()))?;
+        }
+        if roots.is_empty() {
+            return Err(unusable("no certificate in it".into()));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|err| unusable(err.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![HTTP_1_1.to_vec()];
+        Ok(Self {
+            tls: Some(Arc::new(config)),
         })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    let mut opened = Opened {
-        sockets: Vec::with_capacity(results.len()),
-        failures: 0,
-        first_error: None,
-    };
-    for result in results {
-        match result {
-            Ok(socket) => opened.sockets.push(socket),
-            Err(err) => {
-                opened.failures += 1;
-                opened.first_error.get_or_insert(err);
+    }
+
+    /// Opens one WebSocket to `url`, with `TCP_NODELAY` and the servers'
+    /// small buffers.
+    pub(crate) async fn connect(&self, url: &str) -> Result<Socket, String> {
+        let connector = self.tls.clone().map(Connector::Rustls);
+        let config = Some(websocket_config());
+        tokio_tungstenite::connect_async_tls_with_config(url, config, true, connector)
+            .await
+            .map(|(socket, _response)| socket)
+            .map_err(|err| err.to_string())
+    }
+
+    /// Opens and closes one connection, to fail early and clearly when
+    /// nothing listens at `url`.
+    pub(crate) async fn probe(&self, url: &str) -> Result<(), Error> {
+        let socket = self
+            .connect(url)
+            .await
+            .map_err(|reason| Error::Unreachable {
+                url: url.to_owned(),
+                reason,
+            })?;
+        close(socket).await;
+        Ok(())
+    }
+
+    /// Opens a connection to each of `urls`, at most `concurrency`
+    /// handshakes at a time, reporting progress on stderr under `label`.
+    pub(crate) async fn connect_many(
+        &self,
+        label: &str,
+        urls: Vec<String>,
+        concurrency: usize,
+    ) -> Opened {
+        let progress = Progress::start(format!("{label}: connected"), urls.len() as u64);
+        let results: Vec<_> = stream::iter(urls)
+            .map(|url| {
+                let progress = &progress;
+                async move {
+                    let result = self.connect(&url).await;
+                    progress.step();
+                    result
+                }
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+        let mut opened = Opened {
+            sockets: Vec::with_capacity(results.len()),
+            failures: 0,
+            first_error: None,
+        };
+        for result in results {
+            match result {
+                Ok(socket) => opened.sockets.push(socket),
+                Err(err) => {
+                    opened.failures += 1;
+                    opened.first_error.get_or_insert(err);
+                }
             }
         }
+        opened
     }
-    opened
 }
 
 /// The next text or binary message, or `None` once the connection is over.

@@ -34,6 +34,14 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// The self-signed certificate of the TLS target could not be made.
+    #[error("cannot make a self-signed certificate in {dir}: {reason}")]
+    Certificate {
+        /// The directory it was to be written to.
+        dir: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The options make no run possible.
     #[error("{0}")]
     Usage(String),

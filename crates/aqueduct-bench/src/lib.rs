@@ -1,16 +1,20 @@
 //! Load generator and no-framework baselines for measuring aqueduct.
 //!
-//! Five binaries share this library:
+//! Six binaries share this library:
 //!
 //! - `bench-aqueduct`, the system under test: the echo and chat examples
 //!   behind one [`UrlRouter`](aqueduct::UrlRouter) with an in-memory layer,
-//!   or with `RedisChannelLayer` given `--redis URL`;
-//! - `bench-raw-echo`, an echo server on tokio-tungstenite alone;
+//!   or with `RedisChannelLayer` given `--redis URL`, over TLS given
+//!   `--tls-cert` and `--tls-key`;
+//! - `bench-aqueduct-axum`, the same application mounted in an
+//!   `axum::Router` and served by `axum::serve`;
+//! - `bench-raw-echo`, an echo server on tokio-tungstenite alone, over TLS
+//!   with tokio-rustls in front given `--tls-cert` and `--tls-key`;
 //! - `bench-raw-room`, a chat room server on hyper and hyper-tungstenite
 //!   alone, the fair baseline for aqueduct's group fan-out;
 //! - `bench-plain-room`, the same rooms written the plain way (a broadcast
 //!   channel per room, tungstenite's default settings, JSON parsed per
-//!   message), the floor a user's own server would set;
+//!   message), the room server a user would first write;
 //! - `aqueduct-bench`, the load generator, whose `compare` subcommand runs
 //!   every target of issues 3 and 8 against fresh servers.
 //!

@@ -111,9 +111,9 @@ impl ServerProcess {
         }
     }
 
-    /// A WebSocket URL on this server.
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("ws://{}{path}", self.addr)
+    /// A WebSocket URL on this server: `scheme` is `ws`, or `wss` for TLS.
+    pub(crate) fn url(&self, scheme: &str, path: &str) -> String {
+        format!("{scheme}://{}{path}", self.addr)
     }
 
     /// Stops the server with SIGTERM, killing it if it lingers.

@@ -4,47 +4,22 @@
 //! it prints `listening on HOST:PORT` and serves `/ws/echo/` and
 //! `/ws/chat/<room_name>/` until SIGTERM. `--redis URL` (and
 //! `--redis-prefix PREFIX`) joins the chat's rooms through
-//! `RedisChannelLayer` instead of the in-memory layer.
+//! `RedisChannelLayer` instead of the in-memory layer. `--tls-cert PATH
+//! --tls-key PATH` serves TLS as aqueduct's server does (HTTP/2 and
+//! HTTP/1.1 offered by ALPN).
 
-use std::sync::Arc;
-
-use aqueduct::prelude::*;
-use aqueduct::redis::{RedisChannelLayer, RedisConfig};
-use aqueduct_bench::serving::{AqueductArgs, announce, init_logging};
-use clap::Parser;
+use aqueduct_bench::serving::{announce, aqueduct_under_test};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let args = AqueductArgs::parse();
-    init_logging();
-    aqueduct_bench::raise_nofile_limit()?;
-
-    let layer: Arc<dyn ChannelLayer> = match &args.redis {
-        Some(urls) => Arc::new(redis_layer(urls, args.redis_prefix.as_deref()).await?),
-        None => Arc::new(InMemoryChannelLayer::new()),
-    };
-    let app = ProtocolTypeRouter::new()
-        .websocket(
-            UrlRouter::new()
-                .route("ws/echo/", example_echo::EchoConsumer::default)
-                .route("ws/chat/<room_name>/", example_chat::ChatConsumer::default),
-        )
-        .with_channel_layer(layer);
-
+    let (args, app) = aqueduct_under_test().await?;
     // Default settings throughout: the figures are for aqueduct as shipped.
-    let server = aqueduct::Server::bind(&args.server.addr).await?;
+    let mut server = aqueduct::Server::bind(&args.server.addr).await?;
+    if let Some((cert, key)) = args.tls.pem_files() {
+        server = server
+            .tls_pem_files(cert, key)
+            .map_err(std::io::Error::other)?;
+    }
     announce(server.local_addr()?);
     server.serve(app).await
-}
-
-/// The Redis layer at `urls` with its default settings, checked before the
-/// server announces itself: a Redis that is down fails the start, not the run.
-async fn redis_layer(urls: &str, prefix: Option<&str>) -> std::io::Result<RedisChannelLayer> {
-    let mut config = RedisConfig::new().hosts(urls.split(',').map(str::trim));
-    if let Some(prefix) = prefix {
-        config = config.prefix(prefix);
-    }
-    RedisChannelLayer::connect(config)
-        .await
-        .map_err(std::io::Error::other)
 }

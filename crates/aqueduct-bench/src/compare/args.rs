@@ -10,7 +10,9 @@ pub enum Target {
     /// Echo on `/ws/echo/`: aqueduct against bench-raw-echo.
     A,
     /// The chat route used as echo, one room per connection: aqueduct
-    /// against bench-raw-room and against bench-plain-room.
+    /// against bench-raw-room and against bench-plain-room; and the same
+    /// route mounted in axum (bench-aqueduct-axum) against aqueduct's own
+    /// server.
     B,
     /// Fan-out to one room at rising subscriber counts: aqueduct against
     /// bench-raw-room.
@@ -29,6 +31,10 @@ pub enum Target {
     /// against one aqueduct process on the in-memory layer (and Django on
     /// channels_redis).
     H,
+    /// Echo on `/ws/echo/` over TLS (HTTP/1.1): aqueduct against
+    /// bench-raw-echo behind tokio-rustls, with a self-signed certificate
+    /// made for the run.
+    I,
 }
 
 /// Options of `compare`: run every target of issue 3 against fresh servers.
@@ -44,7 +50,7 @@ pub struct CompareArgs {
     /// [default: the directory of this executable].
     #[arg(long)]
     pub bin_dir: Option<PathBuf>,
-    /// Runs of targets a, b, e, f, g and h whose median is reported
+    /// Runs of targets a, b, e, f, g, h and i whose median is reported
     /// [default: 3, or 1 with --quick].
     #[arg(long)]
     pub repeat: Option<usize>,
@@ -61,16 +67,16 @@ pub struct CompareArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Target>,
 
-    /// a, b: connections [default: 64].
+    /// a, b, i: connections [default: 64].
     #[arg(long)]
     pub echo_connections: Option<usize>,
-    /// a, b: payload bytes [default: 32].
+    /// a, b, i: payload bytes [default: 32].
     #[arg(long)]
     pub echo_size: Option<usize>,
-    /// a, b: seconds measured [default: 10, quick 1].
+    /// a, b, i: seconds measured [default: 10, quick 1].
     #[arg(long)]
     pub echo_duration: Option<f64>,
-    /// a, b: seconds of warm-up [default: 2, quick 0.2].
+    /// a, b, i: seconds of warm-up [default: 2, quick 0.2].
     #[arg(long)]
     pub echo_warmup: Option<f64>,
     /// c: subscriber counts [default: 1000,2000,5000,10000; quick 100,200,500,1000].

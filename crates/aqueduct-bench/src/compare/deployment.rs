@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aqueduct::ChannelLayer;
 use aqueduct::redis::{RedisChannelLayer, RedisConfig};
 
+use super::certificate::SelfSigned;
 use crate::error::Error;
 use crate::servers::ServerProcess;
 use crate::sockets::{redis_port, tcp_connections_to};
@@ -17,6 +18,9 @@ use crate::sockets::{redis_port, tcp_connections_to};
 pub(super) enum Server {
     /// bench-aqueduct on the in-memory layer.
     Aqueduct,
+    /// bench-aqueduct-axum: the same application mounted in an
+    /// `axum::Router`, served by `axum::serve`.
+    AqueductAxum,
     RawEcho,
     RawRoom,
     /// bench-plain-room: a room server written the plain way.
@@ -31,15 +35,20 @@ pub(super) enum Server {
     DjangoRedis,
     /// No server: Redis itself, measured by `redis-benchmark`.
     Redis,
+    /// bench-raw-echo over TLS.
+    RawEchoTls,
+    /// bench-aqueduct over TLS.
+    AqueductTls,
 }
 
 impl Server {
     fn binary(self) -> Option<&'static str> {
         match self {
-            Self::Aqueduct | Self::AqueductRedis | Self::AqueductRedisPair => {
+            Self::Aqueduct | Self::AqueductRedis | Self::AqueductRedisPair | Self::AqueductTls => {
                 Some("bench-aqueduct")
             }
-            Self::RawEcho => Some("bench-raw-echo"),
+            Self::AqueductAxum => Some("bench-aqueduct-axum"),
+            Self::RawEcho | Self::RawEchoTls => Some("bench-raw-echo"),
             Self::RawRoom => Some("bench-raw-room"),
             Self::PlainRoom => Some("bench-plain-room"),
             Self::Django | Self::DjangoRedis | Self::Redis => None,
@@ -49,6 +58,7 @@ impl Server {
     pub(super) fn label(self) -> &'static str {
         match self {
             Self::Aqueduct => "aqueduct",
+            Self::AqueductAxum => "aqueduct-axum",
             Self::RawEcho => "raw-echo",
             Self::RawRoom => "raw-room",
             Self::PlainRoom => "plain-room",
@@ -57,6 +67,8 @@ impl Server {
             Self::AqueductRedisPair => "aqueduct-redis-x2",
             Self::DjangoRedis => "django-redis",
             Self::Redis => "redis",
+            Self::RawEchoTls => "raw-echo-tls",
+            Self::AqueductTls => "aqueduct-tls",
         }
     }
 
@@ -67,6 +79,11 @@ impl Server {
             self,
             Self::AqueductRedis | Self::AqueductRedisPair | Self::DjangoRedis
         )
+    }
+
+    /// Whether the server serves TLS, with the launcher's certificate.
+    fn uses_tls(self) -> bool {
+        matches!(self, Self::RawEchoTls | Self::AqueductTls)
     }
 }
 
@@ -84,6 +101,8 @@ pub(super) struct Launcher {
     redis: String,
     /// Runs on Redis so far, for a fresh prefix each.
     redis_runs: AtomicUsize,
+    /// What the TLS servers serve with, once a target has made it.
+    certificate: Option<SelfSigned>,
 }
 
 impl Launcher {
@@ -102,6 +121,7 @@ impl Launcher {
         };
         let binaries = [
             Server::Aqueduct,
+            Server::AqueductAxum,
             Server::RawEcho,
             Server::RawRoom,
             Server::PlainRoom,
@@ -120,7 +140,14 @@ impl Launcher {
             django_cmd,
             redis,
             redis_runs: AtomicUsize::new(0),
+            certificate: None,
         })
+    }
+
+    /// Gives the TLS servers `certificate` from now on; the clients of
+    /// their runs trust it.
+    pub(super) fn use_certificate(&mut self, certificate: SelfSigned) {
+        self.certificate = Some(certificate);
     }
 
     /// Whether Django can be started.
@@ -134,11 +161,17 @@ impl Launcher {
             url: self.redis.clone(),
             prefix: self.fresh_prefix(),
         });
+        let tls_ca = match (server.uses_tls(), &self.certificate) {
+            (false, _) => None,
+            (true, Some(certificate)) => Some(certificate.cert_path()),
+            (true, None) => return Err(Error::Usage(format!("{server} needs a certificate"))),
+        };
         let mut deployment = Deployment {
             server,
             processes: Vec::new(),
             redis,
             redis_url: self.redis.clone(),
+            tls_ca,
         };
         let copies = match server {
             Server::AqueductRedisPair => 2,
@@ -163,7 +196,7 @@ impl Launcher {
         redis: Option<&RedisRun>,
     ) -> Result<ServerProcess, Error> {
         if let Some(binary) = server.binary() {
-            let args = match redis {
+            let mut args = match redis {
                 Some(run) => vec![
                     "--redis".to_owned(),
                     run.url.clone(),
@@ -172,6 +205,14 @@ impl Launcher {
                 ],
                 None => Vec::new(),
             };
+            if let Some(certificate) = self.certificate.as_ref().filter(|_| server.uses_tls()) {
+                args.extend([
+                    "--tls-cert".to_owned(),
+                    certificate.cert_path().display().to_string(),
+                    "--tls-key".to_owned(),
+                    certificate.key_path().display().to_string(),
+                ]);
+            }
             return ServerProcess::binary(&self.bin_dir.join(binary), &args).await;
         }
         let Some(command) = &self.django_cmd else {
@@ -211,6 +252,8 @@ pub(super) struct Deployment {
     processes: Vec<ServerProcess>,
     redis: Option<RedisRun>,
     redis_url: String,
+    /// The certificate a TLS server presents, for its clients to trust.
+    tls_ca: Option<PathBuf>,
 }
 
 impl Deployment {
@@ -219,18 +262,29 @@ impl Deployment {
         self.server
     }
 
-    /// A WebSocket URL on the first process.
+    /// A WebSocket URL on the first process, `wss://` if it serves TLS.
     pub(super) fn url(&self, path: &str) -> String {
         self.processes
             .first()
-            .map(|process| process.url(path))
+            .map(|process| process.url(self.scheme(), path))
             .unwrap_or_default()
     }
 
     /// The same URL on every other process.
     pub(super) fn other_urls(&self, path: &str) -> Vec<String> {
         let others = self.processes.iter().skip(1);
-        others.map(|process| process.url(path)).collect()
+        others
+            .map(|process| process.url(self.scheme(), path))
+            .collect()
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls_ca.is_some() { "wss" } else { "ws" }
+    }
+
+    /// The certificate to trust for this run's `wss://` URLs, if it serves TLS.
+    pub(super) fn tls_ca(&self) -> Option<PathBuf> {
+        self.tls_ca.clone()
     }
 
     /// The first process's id, whose memory `idle` and `churn` read.

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::certificate::SelfSigned;
 use super::deployment::{Deployment, Launcher, Server};
 use super::median::median_report;
 use super::redis_stats::Snapshot;
@@ -46,6 +47,22 @@ impl Harness {
     /// Whether Django can be started.
     pub(super) fn has_django(&self) -> bool {
         self.launcher.has_django()
+    }
+
+    /// Makes a self-signed certificate for the TLS servers of `target`
+    /// to serve and their clients to trust; false, with the problem
+    /// recorded, if it cannot be made.
+    pub(super) fn make_certificate(&mut self, target: &str) -> bool {
+        match SelfSigned::create() {
+            Ok(certificate) => {
+                self.launcher.use_certificate(certificate);
+                true
+            }
+            Err(err) => {
+                self.problem::<()>(format!("{target}: {err}"));
+                false
+            }
+        }
     }
 
     /// Runs the scenario `job` builds on each of `servers` in turn, `repeat`

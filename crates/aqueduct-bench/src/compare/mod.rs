@@ -1,8 +1,9 @@
 //! `compare`: every target of issue 3, each scenario on a fresh server,
-//! aqueduct against the no-framework baselines (and Django, if asked), and
-//! the targets of issue 8 on Redis.
+//! aqueduct against the no-framework baselines (and Django, if asked), the
+//! targets of issue 8 on Redis, and echo over TLS.
 
 mod args;
+mod certificate;
 mod deployment;
 mod harness;
 mod median;
@@ -58,6 +59,9 @@ pub(crate) async fn run(args: &CompareArgs) -> Result<(), Error> {
     }
     if wanted(Target::H) {
         on_redis::fanout(&mut harness, &plan).await;
+    }
+    if wanted(Target::I) {
+        targets::echo_over_tls(&mut harness, &plan).await;
     }
 
     eprintln!("\n{}", harness.table.render());

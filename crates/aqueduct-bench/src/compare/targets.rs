@@ -23,19 +23,20 @@ pub(super) async fn echo(harness: &mut Harness, plan: &Plan) {
 }
 
 /// b. The chat route as echo, one room per connection, so every message
-/// goes through a group send; against two room servers: the tuned raw one
-/// and one written the plain way.
+/// goes through a group send; against two room servers, the tuned raw one
+/// and one written the plain way. Then the same route mounted in axum,
+/// against aqueduct's own server.
 pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
     let target = "b chat as echo";
     let baselines = [Server::RawRoom, Server::PlainRoom];
     let mut servers = baselines.to_vec();
-    servers.push(Server::Aqueduct);
+    servers.extend([Server::Aqueduct, Server::AqueductAxum]);
     if harness.has_django() {
         servers.push(Server::Django);
     }
     let job = |process: &_| Command::Echo(echo_args(plan, process, true));
-    // One set of rounds for both baselines: each round runs every server,
-    // so both ratios share aqueduct's runs and the same stretch of time.
+    // One set of rounds for every pairing: each round runs every server,
+    // so the ratios share aqueduct's runs and the same stretch of time.
     let medians = harness
         .repeated_each(target, &servers, plan.repeat, job)
         .await;
@@ -45,6 +46,18 @@ pub(super) async fn chat_as_echo(harness: &mut Harness, plan: &Plan) {
             .table
             .add(target, baseline.label(), &trio, ECHO_FIGURES);
     }
+    // Here the "aqueduct" column is the axum-mounted route, so the ratio
+    // is what mounting in axum costs; Django has nothing to say to that.
+    let mounted = Trio {
+        django: None,
+        ..medians.pair(Server::Aqueduct, Server::AqueductAxum)
+    };
+    harness.table.add(
+        "b chat as echo, axum",
+        Server::Aqueduct.label(),
+        &mounted,
+        ECHO_FIGURES,
+    );
 }
 
 pub(super) fn echo_args(plan: &Plan, process: &Deployment, rooms: bool) -> EchoArgs {
@@ -55,7 +68,27 @@ pub(super) fn echo_args(plan: &Plan, process: &Deployment, rooms: bool) -> EchoA
         duration: plan.echo_duration,
         warmup: plan.echo_warmup,
         room_per_connection: rooms,
+        tls_ca: process.tls_ca(),
     }
+}
+
+/// i. Echo on `/ws/echo/` over TLS, HTTP/1.1 by ALPN: aqueduct's server
+/// against the raw echo server behind tokio-rustls, both serving a
+/// certificate made for the target.
+pub(super) async fn echo_over_tls(harness: &mut Harness, plan: &Plan) {
+    let target = "i echo over TLS";
+    if !harness.make_certificate(target) {
+        return;
+    }
+    let servers = [Server::RawEchoTls, Server::AqueductTls];
+    let job = |process: &_| Command::Echo(echo_args(plan, process, false));
+    let medians = harness
+        .repeated_each(target, &servers, plan.repeat, job)
+        .await;
+    let trio = medians.pair(Server::RawEchoTls, Server::AqueductTls);
+    harness
+        .table
+        .add(target, Server::RawEchoTls.label(), &trio, ECHO_FIGURES);
 }
 
 /// c. Fan-out to one room at each subscriber count; returns, by server, the

@@ -14,7 +14,7 @@ mod plain_rooms;
 mod room;
 mod rooms;
 
-pub use echo::serve_echo;
+pub use echo::{serve_echo, serve_echo_tls};
 pub use plain_room::serve_plain_rooms;
 pub use plain_rooms::{BroadcastRooms, ROOM_CAPACITY};
 pub use room::serve_rooms;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::cycles::run_cycles;
 use super::{CONNECT_CONCURRENCY, seconds};
-use crate::client;
+use crate::client::Dialer;
 use crate::error::Error;
 use crate::report::Report;
 use crate::rss::rss_kib;
@@ -50,7 +50,7 @@ struct Figures {
 /// Runs `churn` and returns its report.
 pub(crate) async fn run(args: &ChurnArgs) -> Result<Value, Error> {
     let settle = seconds("settle", args.settle)?;
-    client::probe(&args.url).await?;
+    Dialer::PLAIN.probe(&args.url).await?;
     let (url, concurrency) = (&args.url, args.concurrency);
     let warmup = run_cycles("churn warm-up", url, args.warmup_cycles, concurrency).await;
     tokio::time::sleep(settle).await;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::CONNECT_CONCURRENCY;
 use super::cycles::run_cycles;
-use crate::client;
+use crate::client::Dialer;
 use crate::error::Error;
 use crate::report::Report;
 use crate::stats::{per_second, percentiles};
@@ -37,7 +37,7 @@ struct Figures {
 
 /// Runs `connect` and returns its report.
 pub(crate) async fn run(args: &ConnectArgs) -> Result<Value, Error> {
-    client::probe(&args.url).await?;
+    Dialer::PLAIN.probe(&args.url).await?;
     let mut cycles = run_cycles("connect", &args.url, args.count, args.concurrency).await;
     if let Some(err) = &cycles.first_error {
         eprintln!("connect: {} handshakes failed: {err}", cycles.failures);

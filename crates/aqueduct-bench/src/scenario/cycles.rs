@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::client;
+use crate::client::{self, Dialer};
 use crate::progress::Progress;
 use crate::stats::micros;
 
@@ -61,7 +61,7 @@ pub(super) async fn run_cycles(label: &str, url: &str, count: u64, concurrency: 
 
 async fn cycle(url: &str, cycles: &mut Cycles) {
     let started = Instant::now();
-    match client::connect(url).await {
+    match Dialer::PLAIN.connect(url).await {
         Ok(socket) => {
             cycles.latencies_us.push(micros(started.elapsed()));
             cycles.ok += 1;

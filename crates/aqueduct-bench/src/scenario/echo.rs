@@ -1,5 +1,6 @@
 //! `echo`: closed-loop round trips over many connections.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -10,7 +11,7 @@ use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{CONNECT_CONCURRENCY, seconds};
-use crate::client::{self, Socket};
+use crate::client::{self, Dialer, Socket};
 use crate::error::Error;
 use crate::report::Report;
 use crate::stats::{micros, per_second, percentiles};
@@ -42,6 +43,11 @@ pub struct EchoArgs {
     /// message goes through the room's broadcast.
     #[arg(long)]
     pub room_per_connection: bool,
+    /// For a `wss://` URL: the server's certificate (PEM), trusted alone,
+    /// such as a self-signed one.
+    #[arg(long, value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,8 +84,12 @@ pub(crate) async fn run(args: &EchoArgs) -> Result<Value, Error> {
     let Some(first) = urls.first() else {
         return Err(Error::Usage("--connections must be at least 1".into()));
     };
-    client::probe(first).await?;
-    let opened = client::connect_many("echo", urls, CONNECT_CONCURRENCY).await;
+    let dialer = match &args.tls_ca {
+        Some(certificate) => Dialer::trusting(certificate)?,
+        None => Dialer::PLAIN,
+    };
+    dialer.probe(first).await?;
+    let opened = dialer.connect_many("echo", urls, CONNECT_CONCURRENCY).await;
     if let Some(reason) = opened.first_error {
         let url = args.url.clone();
         return Err(Error::Unreachable { url, reason });

@@ -10,7 +10,7 @@ use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{CONNECT_CONCURRENCY, seconds};
-use crate::client::{self, Socket};
+use crate::client::{self, Dialer, Socket};
 use crate::error::Error;
 use crate::report::Report;
 use crate::rss::rss_kib;
@@ -54,10 +54,12 @@ struct Figures {
 /// Runs `idle` and returns its report.
 pub(crate) async fn run(args: &IdleArgs) -> Result<Value, Error> {
     let hold = seconds("hold", args.hold)?;
-    client::probe(&args.url).await?;
+    Dialer::PLAIN.probe(&args.url).await?;
     let rss_before_kib = rss_kib(args.pid)?;
     let urls = vec![args.url.clone(); args.connections];
-    let opened = client::connect_many("idle", urls, args.concurrency).await;
+    let opened = Dialer::PLAIN
+        .connect_many("idle", urls, args.concurrency)
+        .await;
     if let Some(err) = &opened.first_error {
         eprintln!("idle: {} connections failed: {err}", opened.failures);
     }

@@ -1,8 +1,11 @@
 //! The command lines of the servers under test.
 
-use clap::Parser;
+use std::path::{Path, PathBuf};
 
-/// `--addr HOST:PORT`, the only option of a raw server under test.
+use clap::{Args, Parser};
+
+/// `--addr HOST:PORT`, where a server under test listens: the only option
+/// of the room baselines.
 ///
 /// Port 0 asks the system for a free port; the ready line then tells which.
 #[derive(Debug, Clone, Parser)]
@@ -13,8 +16,39 @@ pub struct ServerArgs {
     pub addr: String,
 }
 
-/// The options of `bench-aqueduct`: the raw servers' `--addr`, and the
-/// channel layer to serve the chat route on.
+/// `--tls-cert` and `--tls-key`: serve `wss://` (HTTP/1.1 over TLS) with
+/// this certificate chain and private key, both PEM files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsArgs {
+    /// Serve TLS with the certificate chain in this PEM file.
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert, a PEM file.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The certificate chain and key files, when TLS is asked for.
+    pub fn pem_files(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
+    }
+}
+
+/// The options of `bench-raw-echo`: `--addr`, and TLS if asked for.
+#[derive(Debug, Clone, Parser)]
+#[command(about = "The echo baseline for aqueduct-bench.")]
+pub struct RawEchoArgs {
+    /// Where to listen.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Whether to serve TLS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// The options of `bench-aqueduct`: the raw servers' `--addr`, the
+/// channel layer to serve the chat route on, and TLS if asked for.
 #[derive(Debug, Clone, Parser)]
 #[command(about = "aqueduct under test for aqueduct-bench.")]
 pub struct AqueductArgs {
@@ -28,6 +62,9 @@ pub struct AqueductArgs {
     /// channels_redis's `prefix` for the Redis layer's keys [default: asgi].
     #[arg(long, value_name = "PREFIX", requires = "redis")]
     pub redis_prefix: Option<String>,
+    /// Whether to serve TLS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 #[cfg(test)]
@@ -53,5 +90,22 @@ mod tests {
         }
         let prefix_alone = ["bench-aqueduct", "--redis-prefix", "p-"];
         assert!(AqueductArgs::try_parse_from(prefix_alone).is_err());
+    }
+
+    #[test]
+    fn tls_takes_a_certificate_and_its_key_together() {
+        let parse = |argv: &[&str]| {
+            let args = RawEchoArgs::try_parse_from(["bench-raw-echo"].iter().chain(argv))?;
+            let files = args
+                .tls
+                .pem_files()
+                .map(|(cert, key)| (cert.to_owned(), key.to_owned()));
+            Ok::<_, clap::Error>(files)
+        };
+        assert_eq!(parse(&[]).unwrap(), None);
+        let both = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        assert_eq!(both, Some(("c.pem".into(), "k.pem".into())));
+        assert!(parse(&["--tls-cert", "c.pem"]).is_err());
+        assert!(parse(&["--tls-key", "k.pem"]).is_err());
     }
 }

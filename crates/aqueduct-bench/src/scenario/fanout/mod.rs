@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use self::ledger::Ledger;
 use self::subscriber::Finished;
 use super::{CONNECT_CONCURRENCY, seconds};
-use crate::client;
+use crate::client::Dialer;
 use crate::error::Error;
 use crate::report::Report;
 use crate::stats::{per_second, percentiles, round1};
@@ -89,10 +89,12 @@ pub(crate) async fn run(args: &FanoutArgs) -> Result<Value, Error> {
     let period = Duration::from_secs_f64(1.0 / args.rate);
     let total = (args.rate * duration.as_secs_f64()).round().max(1.0) as u64;
 
-    client::probe(&args.url).await?;
+    Dialer::PLAIN.probe(&args.url).await?;
     let started = Instant::now();
     let urls = subscriber_urls(args);
-    let opened = client::connect_many("fanout", urls, CONNECT_CONCURRENCY).await;
+    let opened = Dialer::PLAIN
+        .connect_many("fanout", urls, CONNECT_CONCURRENCY)
+        .await;
     if let Some(err) = &opened.first_error {
         eprintln!(
             "fanout: {} subscribers failed to connect: {err}",
@@ -101,12 +103,14 @@ pub(crate) async fn run(args: &FanoutArgs) -> Result<Value, Error> {
     }
     let connected = opened.sockets.len();
     eprintln!("fanout: {connected} subscribers in {:?}", started.elapsed());
-    let publisher = client::connect(&args.url)
-        .await
-        .map_err(|reason| Error::Unreachable {
-            url: args.url.clone(),
-            reason,
-        })?;
+    let publisher =
+        Dialer::PLAIN
+            .connect(&args.url)
+            .await
+            .map_err(|reason| Error::Unreachable {
+                url: args.url.clone(),
+                reason,
+            })?;
     tokio::time::sleep(SETTLE).await;
 
     let epoch = Instant::now();

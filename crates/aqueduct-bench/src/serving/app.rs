@@ -1,0 +1,55 @@
+//! The application aqueduct serves under test, whichever host runs it.
+
+use std::io;
+use std::sync::Arc;
+
+use aqueduct::prelude::*;
+use aqueduct::redis::{RedisChannelLayer, RedisConfig};
+use clap::Parser;
+
+use super::{AqueductArgs, init_logging};
+
+/// What both aqueduct binaries do before they listen: read their command
+/// line, set up the process (logging, the open-file limit) and build the
+/// application: the echo and chat examples behind one [`UrlRouter`], at
+/// `/ws/echo/` and `/ws/chat/<room_name>/`.
+pub async fn aqueduct_under_test() -> io::Result<(AqueductArgs, ProtocolTypeRouter)> {
+    let args = AqueductArgs::parse();
+    init_logging();
+    crate::raise_nofile_limit()?;
+    let app = bench_app(&args).await?;
+    Ok((args, app))
+}
+
+/// The application under test, on the in-memory layer or on the Redis that
+/// `args` names. Default settings throughout: the figures are for
+/// aqueduct as shipped.
+///
+/// Fails when the Redis asked for cannot be reached, before the server
+/// announces itself: a Redis that is down fails the start, not the run.
+async fn bench_app(args: &AqueductArgs) -> io::Result<ProtocolTypeRouter> {
+    let layer: Arc<dyn ChannelLayer> = match &args.redis {
+        Some(urls) => Arc::new(redis_layer(urls, args.redis_prefix.as_deref()).await?),
+        None => Arc::new(InMemoryChannelLayer::new()),
+    };
+    let app = ProtocolTypeRouter::new()
+        .websocket(
+            UrlRouter::new()
+                .route("ws/echo/", example_echo::EchoConsumer::default)
+                .route("ws/chat/<room_name>/", example_chat::ChatConsumer::default),
+        )
+        .with_channel_layer(layer);
+    Ok(app)
+}
+
+/// The Redis layer at `urls` (comma-separated shards) with its default
+/// settings and the key prefix given, connected.
+async fn redis_layer(urls: &str, prefix: Option<&str>) -> io::Result<RedisChannelLayer> {
+    let mut config = RedisConfig::new().hosts(urls.split(',').map(str::trim));
+    if let Some(prefix) = prefix {
+        config = config.prefix(prefix);
+    }
+    RedisChannelLayer::connect(config)
+        .await
+        .map_err(io::Error::other)
+}
