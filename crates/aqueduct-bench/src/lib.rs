@@ -13,7 +13,7 @@
 //! - `bench-raw-room`, a chat room server on hyper and hyper-tungstenite
 //!   alone, the fair baseline for aqueduct's group fan-out;
 //! - `bench-plain-room`, the same rooms written the plain way (a broadcast
-//!   channel per room, tungstenite's default settings, JSON parsed per
+//!   channel per room, tungstenite's defaults with a 4 KiB read buffer, JSON parsed per
 //!   message), the room server a user would first write;
 //! - `aqueduct-bench`, the load generator, whose `compare` subcommand runs
 //!   every target of issues 3 and 8 against fresh servers.
