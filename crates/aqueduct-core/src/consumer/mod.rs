@@ -2,6 +2,7 @@
 
 mod context;
 mod json;
+mod parked;
 mod run;
 
 use std::any::type_name;

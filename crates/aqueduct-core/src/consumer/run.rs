@@ -4,12 +4,14 @@ use std::any::type_name;
 use std::future::Future;
 use std::future::poll_fn;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{self, Poll, Waker};
 
 use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 
 use super::WebsocketConsumer;
 use super::context::{Context, State};
+use super::parked::ParkedWaker;
 use crate::close::CloseCode;
 use crate::conversation::{ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
 use crate::error::{Error, Result};
@@ -119,26 +121,21 @@ async fn converse<C: WebsocketConsumer>(
     // One stream of layer events for the connection's life: an event
     // costs the layer no lookup, and a client message no new wait.
     let mut events = layer.zip(channel).map(|(l, c)| l.receiver(c));
+    // The stream is polled with a waker of its own, which wakes the task
+    // only while this loop waits (see `ParkedWaker`).
+    let (parked, events_waker) = ParkedWaker::new();
     // Client messages and layer events take turns at going first, so a
     // client that never pauses cannot starve the layer, nor the reverse.
     let mut client_first = true;
     loop {
         client_first = !client_first;
         let step = poll_fn(|cx| {
-            if client_first && let Poll::Ready(inbound) = ctx.poll_recv(cx) {
-                return Poll::Ready(Step::Inbound(inbound));
+            parked.park(cx.waker());
+            let step = next_step(ctx, events.as_mut(), &events_waker, cx, client_first);
+            if step.is_ready() {
+                parked.unpark();
             }
-            if let Some(events) = events.as_mut()
-                && let Poll::Ready(event) = events.poll_next_unpin(cx)
-            {
-                let ended = || LayerError::Backend("the channel layer stopped delivering".into());
-                return Poll::Ready(Step::Event(event.unwrap_or_else(|| Err(ended()))));
-            }
-            if client_first {
-                Poll::Pending
-            } else {
-                ctx.poll_recv(cx).map(Step::Inbound)
-            }
+            step
         })
         .await;
         match step {
@@ -150,6 +147,32 @@ async fn converse<C: WebsocketConsumer>(
         if !Box::pin(dispatch(consumer, ctx, step)).await {
             return;
         }
+    }
+}
+
+/// The next client message or layer event, whichever `client_first`
+/// says to look at first.
+fn next_step(
+    ctx: &mut Context,
+    events: Option<&mut BoxStream<'_, Result<Event, LayerError>>>,
+    events_waker: &Waker,
+    cx: &mut task::Context<'_>,
+    client_first: bool,
+) -> Poll<Step> {
+    if client_first && let Poll::Ready(inbound) = ctx.poll_recv(cx) {
+        return Poll::Ready(Step::Inbound(inbound));
+    }
+    if let Some(events) = events
+        && let Poll::Ready(event) =
+            events.poll_next_unpin(&mut task::Context::from_waker(events_waker))
+    {
+        let ended = || LayerError::Backend("the channel layer stopped delivering".into());
+        return Poll::Ready(Step::Event(event.unwrap_or_else(|| Err(ended()))));
+    }
+    if client_first {
+        Poll::Pending
+    } else {
+        ctx.poll_recv(cx).map(Step::Inbound)
     }
 }
 
