@@ -100,7 +100,7 @@ mod tests {
         );
 
         parked.park(&task);
-        waker.clone().wake();
+        waker.wake();
         assert_eq!(count.0.load(Ordering::SeqCst), 2, "parked again: woken");
     }
 }
