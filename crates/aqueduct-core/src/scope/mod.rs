@@ -2,6 +2,7 @@
 
 mod params;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -212,6 +213,72 @@ impl Scope {
         &self.0.query_string
     }
 
+    /// The value of the query parameter `name`, percent-decoded (and `+`
+    /// read as a space): Django's `request.GET["name"]`.
+    ///
+    /// When the name appears more than once, the last value wins, as in
+    /// Django; [`query_params`](Self::query_params) gives them all. The
+    /// query string is parsed on each call rather than kept parsed, so an
+    /// idle connection holds nothing for it.
+    ///
+    /// ```
+    /// use aqueduct_core::{Scope, ScopeKind};
+    ///
+    /// let scope = Scope::new(ScopeKind::Websocket, "/ws/?token=a%2Bb&room=caf%C3%A9+1&room=2");
+    /// assert_eq!(scope.query_param("token").as_deref(), Some("a+b"));
+    /// assert_eq!(scope.query_param("room").as_deref(), Some("2"));
+    /// assert_eq!(scope.query_param("missing"), None);
+    /// let all: Vec<_> = scope.query_params().map(|(k, v)| format!("{k}={v}")).collect();
+    /// assert_eq!(all, ["token=a+b", "room=café 1", "room=2"]);
+    /// ```
+    pub fn query_param(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.query_params()
+            .filter(|(key, _)| key == name)
+            .last()
+            .map(|(_, value)| value)
+    }
+
+    /// Every query parameter, percent-decoded, in the order of the query
+    /// string.
+    pub fn query_params(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+        form_urlencoded::parse(self.0.query_string.as_bytes())
+    }
+
+    /// The value of the cookie `name` from the request's `Cookie` headers,
+    /// as the client sent it (not percent-decoded): Django's
+    /// `request.COOKIES["name"]`.
+    ///
+    /// A malformed pair is skipped, not an error: one bad cookie set by
+    /// another application on the same domain must not hide the others.
+    /// When the name appears more than once, the first wins, as browsers
+    /// send the most specific cookie first.
+    ///
+    /// ```
+    /// use aqueduct_core::{Scope, ScopeKind};
+    ///
+    /// let request = http::Request::get("/ws/")
+    ///     .header("cookie", "theme=dark; sessionid=abc123")
+    ///     .header("cookie", "=broken; lang=fr")
+    ///     .body(())
+    ///     .unwrap();
+    /// let (parts, ()) = request.into_parts();
+    /// let scope = Scope::from_request_parts(ScopeKind::Websocket, &parts);
+    /// assert_eq!(scope.cookie("sessionid"), Some("abc123"));
+    /// assert_eq!(scope.cookie("lang"), Some("fr"));
+    /// assert_eq!(scope.cookie("missing"), None);
+    /// ```
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.0
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|header| header.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == name)
+            .and_then(|cookie| cookie.value_raw())
+    }
+
     /// The request headers.
     ///
     /// A WebSocket scope leaves out the headers that only carry out the
@@ -350,6 +417,37 @@ impl fmt::Debug for Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Cookie` headers, a name, and the value expected.
+    type Case = (&'static [&'static [u8]], &'static str, Option<&'static str>);
+
+    fn with_cookies(headers: &[&[u8]]) -> Scope {
+        let mut request = http::Request::get("/ws/");
+        for header in headers {
+            request = request.header(header::COOKIE, HeaderValue::from_bytes(header).unwrap());
+        }
+        let (parts, ()) = request.body(()).unwrap().into_parts();
+        Scope::from_request_parts(ScopeKind::Websocket, &parts)
+    }
+
+    #[test]
+    fn cookies_are_found_across_headers_and_bad_pairs_are_skipped() {
+        #[rustfmt::skip]
+        let cases: [Case; 8] = [
+            (&[b"a=1; b=2"],             "b", Some("2")),
+            (&[b"a=1", b"b=2"],          "b", Some("2")),
+            (&[b"a=1; a=2"],             "a", Some("1")),
+            (&[b"=x; a=1"],              "a", Some("1")),
+            (&[b"a=\"q v\""],          "a", Some("\"q v\"")),
+            (&[b"a=%41"],                "a", Some("%41")),
+            (&[b"\xff=1", b"a=2"],       "a", Some("2")),
+            (&[],                        "a", None),
+        ];
+        for (headers, name, expected) in cases {
+            let scope = with_cookies(headers);
+            assert_eq!(scope.cookie(name), expected, "{headers:?} {name}");
+        }
+    }
 
     #[test]
     fn new_encodes_what_a_browser_would_and_keeps_the_rest() {
