@@ -33,12 +33,12 @@ const SHARDS: usize = 16;
 // shard (on two cores shared with the load generator, for a whole time
 // slice) stalled every other worker that touched the same shard: counted on
 // the chat route, 19 of 1.5 million acquisitions waited, most of them over
-// 100 us and six over 1 ms, up to 7.5 ms: one of the two causes of the
-// p99 tail target b showed with two workers and not with one (the other
-// is in the consumer's run loop, `ParkedWaker`). Readers
-// never wait for readers, so a preempted reader now delays only a
-// `group_add`, `group_discard` or new channel on the same shard, which
-// happen once per connection, not once per message.
+// 100 us and six over 1 ms, up to 7.5 ms: one of the two causes of the p99
+// tail target b showed with two workers and not with one (the other is in
+// the consumer's run loop, `ParkedWaker`). Readers never wait for readers,
+// so a preempted reader now delays only a `group_add`, `group_discard` or
+// new channel on the same shard, which happen once per connection, not once
+// per message.
 
 /// Every send hashes a few channel and group names; with SipHash, std's
 /// default, that was 5% of the server's work on the chat route. foldhash is

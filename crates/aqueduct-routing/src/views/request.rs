@@ -173,8 +173,9 @@ impl ViewRequest {
 
     fn query(&self) -> &[(String, String)] {
         self.query.get_or_init(|| {
-            form_urlencoded::parse(self.scope.query_string().as_bytes())
-                .into_owned()
+            self.scope
+                .query_params()
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
                 .collect()
         })
     }
