@@ -18,26 +18,28 @@ use crate::scope::Scope;
 /// [`AppFuture`], so implementing it takes no macro and no lifetimes
 /// beyond the `'_` of `&self`. Middleware that only inspects the scope
 /// returns the inner application's future as it is; one that must wait
-/// on the conversation itself wraps an `async` block in `Box::pin`.
+/// (on a database, say) wraps an `async` block in `Box::pin`. Either turns
+/// a connection away with a [`Refusal`](crate::Refusal): an HTTP status
+/// before the handshake, or a close code after it.
+///
+/// Middleware composes as tower's does: each wraps an inner application,
+/// and a `tower::Layer` for it lets a stack read like a `ServiceBuilder`.
 ///
 /// ```
-/// use aqueduct_core::{AppFuture, Deny, Inbound, Outbound, Scope, WebsocketApp, WebsocketIo};
+/// use aqueduct_core::{AppFuture, Refusal, Scope, WebsocketApp, WebsocketIo};
 ///
 /// /// Refuses every connection that has no `token` in its query string.
 /// struct RequireToken<A>(A);
 ///
 /// impl<A: WebsocketApp> WebsocketApp for RequireToken<A> {
-///     fn call(&self, scope: Scope, mut io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
-///         if scope.query_string().contains("token=") {
-///             // No await: the inner app's future is the connection's task.
-///             return self.0.call(scope, io);
-///         }
-///         Box::pin(async move {
-///             if io.recv().await == Inbound::Connect {
-///                 let deny = Deny::new(http::StatusCode::UNAUTHORIZED);
-///                 let _ = io.send(Outbound::Deny(deny)).await;
-///             }
-///         })
+///     fn call(&self, mut scope: Scope, io: Box<dyn WebsocketIo>) -> AppFuture<'_> {
+///         let Some(token) = scope.query_param("token").map(|t| t.into_owned()) else {
+///             return Box::pin(Refusal::status(http::StatusCode::UNAUTHORIZED).refuse(io));
+///         };
+///         // Edit the scope for the applications inside.
+///         scope.extensions_mut().insert(token);
+///         // No await: the inner app's future is the connection's task.
+///         self.0.call(scope, io)
 ///     }
 /// }
 /// ```

@@ -12,7 +12,9 @@
 //! - [`Event`]: a channel-layer message, decoded into the serde enum a
 //!   consumer names ([`NoEvents`] for none).
 //! - [`WebsocketApp`] and [`WebsocketIo`]: the conversation between a driver
-//!   (the server, or the test communicator) and an application.
+//!   (the server, or the test communicator) and an application;
+//!   [`Refusal`], how middleware wrapping an application turns a
+//!   connection away.
 //! - [`ChannelLayer`] and [`InMemoryChannelLayer`]: how consumers talk to
 //!   each other through channels and groups.
 
@@ -25,6 +27,7 @@ mod error;
 mod event;
 mod layer;
 mod message;
+mod refusal;
 mod scope;
 mod support;
 
@@ -49,4 +52,5 @@ pub use layer::{
     validate_channel_name, validate_group_name,
 };
 pub use message::{Message, Utf8Bytes};
+pub use refusal::Refusal;
 pub use scope::{Param, Scope, ScopeKind, UrlParams};

@@ -54,8 +54,8 @@ pub use aqueduct_core::{
     Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame,
     ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
     InMemoryChannelLayer, InMemoryConfig, Inbound, JsonWebsocketConsumer, LayerError, Message,
-    NoEvents, Outbound, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes, WebsocketApp,
-    WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
+    NoEvents, Outbound, Param, Refusal, Result, Scope, ScopeKind, UrlParams, Utf8Bytes,
+    WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
 };
 #[doc(inline)]
 pub use aqueduct_routing::{HttpArm, PatternError, ProtocolTypeRouter, UrlRouter};
@@ -67,6 +67,13 @@ pub use aqueduct_routing::{Views, views};
 pub use aqueduct_server::{Server, TlsError, rustls, serve};
 #[doc(inline)]
 pub use aqueduct_websocket::{Driver, Limits, is_websocket_request};
+
+/// Middleware for WebSocket applications: origin checks, authentication,
+/// cookie sessions and per-user groups (see `docs/topics/security.md`).
+pub mod middleware {
+    #[doc(inline)]
+    pub use aqueduct_middleware::*;
+}
 
 /// Redis channel layers that share channels and groups with Django
 /// Channels' `channels_redis` (the `redis` feature, on by default).

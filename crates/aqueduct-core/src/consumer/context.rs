@@ -68,6 +68,13 @@ impl Context {
         &self.scope
     }
 
+    /// The user authentication middleware found, or `None` for an
+    /// anonymous connection: Channels' `self.scope["user"]`. Short for
+    /// [`ctx.scope().user()`](Scope::user).
+    pub fn user<U: Clone + Send + Sync + 'static>(&self) -> Option<&U> {
+        self.scope.user()
+    }
+
     /// Accepts the handshake: the client gets `101 Switching Protocols`.
     pub async fn accept(&mut self) -> Result {
         self.accept_with(Accept::new()).await

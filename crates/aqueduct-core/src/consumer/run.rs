@@ -70,7 +70,14 @@ async fn open<C: WebsocketConsumer>(
     if let Some(name) = &channel {
         tracing::Span::current().record("channel", &**name);
     }
-    let groups = consumer.groups(&scope);
+    // The consumer's own groups, then those middleware asked for (the
+    // user's own group, for one).
+    // With no layer there are no groups to join: middleware adds its own
+    // whatever the application, and a layer-less one must still connect.
+    let mut groups = consumer.groups(&scope);
+    if layer.is_some() {
+        groups.extend(scope.groups().iter().cloned());
+    }
     let mut ctx = Context::new(scope, io, layer, channel);
 
     // Channels joins `groups` before `connect`, so events sent while the

@@ -1,6 +1,7 @@
 //! What is known about a connection before and while it runs.
 
 mod params;
+mod user;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -81,6 +82,8 @@ struct Fields {
     params: UrlParams,
     path_remaining: Option<String>,
     extensions: Extensions,
+    /// Groups middleware asked the connection to join (see `user.rs`).
+    groups: Vec<String>,
     channel_layer: Option<Arc<dyn ChannelLayer>>,
 }
 
@@ -158,6 +161,7 @@ impl Scope {
             params: UrlParams::default(),
             path_remaining: None,
             extensions: Extensions::new(),
+            groups: Vec::new(),
             channel_layer: None,
         }))
     }
@@ -289,6 +293,13 @@ impl Scope {
         &self.0.headers
     }
 
+    /// The request headers, for middleware to edit: one that takes a
+    /// credential out of a header removes it here, so that no consumer
+    /// logs it.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.0.headers
+    }
+
     /// The client's address, when the driver knows it.
     pub fn client(&self) -> Option<SocketAddr> {
         self.0.client
@@ -302,6 +313,13 @@ impl Scope {
     /// The subprotocols the client offered, in its order of preference.
     pub fn subprotocols(&self) -> &[String] {
         &self.0.subprotocols
+    }
+
+    /// The offered subprotocols, for middleware to edit: one that reads a
+    /// token sent as a subprotocol removes it here, so that no consumer
+    /// answers with it.
+    pub fn subprotocols_mut(&mut self) -> &mut Vec<String> {
+        &mut self.0.subprotocols
     }
 
     /// The text of the URL parameter `name` captured by the router.
