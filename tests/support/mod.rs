@@ -137,6 +137,33 @@ pub async fn connect_with_protocols(
     }
 }
 
+/// Connects with extra request `headers` (an `Origin`, a `Cookie`, an
+/// `Authorization`); returns the client and the 101 response, or the
+/// status and body of the refusal.
+pub async fn try_connect(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<(Client, tungstenite::handshake::client::Response), (u16, String)> {
+    let mut request = url.into_client_request().unwrap();
+    for (name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().append(name, value.parse().unwrap());
+    }
+    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
+        Ok(Ok(pair)) => Ok(pair),
+        Ok(Err(tungstenite::Error::Http(response))) => {
+            let body = response
+                .body()
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            Err((response.status().as_u16(), body))
+        }
+        Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
+        Err(_) => panic!("connecting to {url} timed out"),
+    }
+}
+
 /// Tries to connect and expects a refusal; returns the HTTP status and body.
 pub async fn connect_refused(url: &str) -> (u16, String) {
     match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await {

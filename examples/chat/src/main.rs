@@ -4,6 +4,11 @@
 //! `--addr HOST:PORT` (or `AQUEDUCT_ADDR`) serves elsewhere;
 //! `--tls-cert PATH --tls-key PATH` serves `https://` and `wss://`.
 //!
+//! Only pages served from this machine at the port it serves on may open
+//! a chat socket; `--allowed-hosts HOST,…` (or `AQUEDUCT_ALLOWED_HOSTS`)
+//! names others, as Django's `ALLOWED_HOSTS` (`chat.example.com`,
+//! `.example.com`, `*`).
+//!
 //! `--redis URL` (or `AQUEDUCT_REDIS_URL`) puts the channel layer on Redis,
 //! so that several processes, and Django Channels workers on the same
 //! Redis, share the rooms. Several comma-separated URLs are shards, in the
@@ -11,6 +16,10 @@
 //! `--redis-symmetric-key KEY` are channels_redis's `prefix` and
 //! `symmetric_encryption_keys`.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aqueduct::prelude::*;
 use aqueduct::redis::{RedisChannelLayer, RedisConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -25,20 +34,21 @@ async fn main() -> std::io::Result<()> {
 
     // Connect to Redis before serving: a wrong URL or password, or a Redis
     // that is down, stops here with a message naming the host.
-    let app = match redis_config() {
+    let layer: Arc<dyn ChannelLayer> = match redis_config() {
         Some(config) => match RedisChannelLayer::connect(config).await {
-            Ok(layer) => mysite::app_with_layer(layer),
+            Ok(layer) => Arc::new(layer),
             Err(err) => {
                 eprintln!("error: {err}");
                 std::process::exit(1);
             }
         },
-        None => mysite::app(),
+        None => Arc::new(InMemoryChannelLayer::new()),
     };
 
     // Bind first, then print the address: with port 0 the system picks it.
     let addr = arg("--addr", "AQUEDUCT_ADDR").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
     let mut server = aqueduct::Server::bind(&addr).await?;
+    let app = mysite::app_for_hosts(layer, &allowed_hosts(server.local_addr()?));
     let mut scheme = "http";
     if let (Some(cert), Some(key)) = (
         arg("--tls-cert", "AQUEDUCT_TLS_CERT"),
@@ -70,6 +80,27 @@ fn redis_config() -> Option<RedisConfig> {
         config = config.symmetric_encryption_key(key);
     }
     Some(config)
+}
+
+/// The hosts whose pages may open a chat socket: `--allowed-hosts`, or
+/// this machine at the port the server listens on.
+fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
+    if let Some(hosts) = arg("--allowed-hosts", "AQUEDUCT_ALLOWED_HOSTS") {
+        return hosts
+            .split(',')
+            .map(|host| host.trim().to_owned())
+            .collect();
+    }
+    let port = addr.port();
+    let mut hosts: Vec<String> = mysite::LOCAL_HOSTS
+        .iter()
+        .map(|host| format!("{host}:{port}"))
+        .collect();
+    // Bound to one address of the network: pages served from it too.
+    if !addr.ip().is_loopback() && !addr.ip().is_unspecified() {
+        hosts.push(SocketAddr::new(addr.ip(), port).to_string());
+    }
+    hosts
 }
 
 /// The value after `flag` on the command line, else the environment

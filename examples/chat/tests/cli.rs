@@ -1,6 +1,8 @@
 //! `cargo run -p example-chat` as a user runs it: a process, a port, a URL.
 
-use aqueduct_tests::{ExampleProcess, connect, expect_close, http_get, recv_text, send_text};
+use aqueduct_tests::{
+    ExampleProcess, connect, expect_close, http_get, recv_text, send_text, try_connect,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_example-chat");
 
@@ -72,4 +74,48 @@ fn a_key_that_is_not_there_stops_the_server_with_the_reason() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("key.pem"), "{stderr}");
+}
+
+/// Channels' tutorial wraps its chat in `AllowedHostsOriginValidator`; so
+/// does this one: a page from another site, or from another port of this
+/// machine, cannot open a socket, and `--allowed-hosts` names more hosts.
+#[tokio::test]
+async fn only_pages_from_its_own_host_and_port_or_allowed_hosts_open_a_socket() {
+    let chat = ExampleProcess::start(BINARY, &["--addr", "127.0.0.1:0"], &[]);
+    let port = chat.addr().port();
+    let url = format!("ws://{}/ws/chat/lobby/", chat.addr());
+    let own = [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+    ];
+    for origin in &own {
+        let opened = try_connect(&url, &[("origin", origin)]).await;
+        assert!(opened.is_ok(), "{origin}: {:?}", opened.err());
+    }
+    let other_port = format!("http://127.0.0.1:{}", port.wrapping_add(1));
+    for origin in ["https://evil.example", other_port.as_str(), "null"] {
+        let refused = try_connect(&url, &[("origin", origin)]).await.err();
+        assert_eq!(refused.map(|(status, _)| status), Some(403), "{origin}");
+    }
+    // A client that is no browser sends no Origin, and is let in.
+    assert!(try_connect(&url, &[]).await.is_ok());
+    assert!(chat.terminate());
+
+    let args = [
+        "--addr",
+        "127.0.0.1:0",
+        "--allowed-hosts",
+        "chat.example.com",
+    ];
+    let chat = ExampleProcess::start(BINARY, &args, &[]);
+    let url = format!("ws://{}/ws/chat/lobby/", chat.addr());
+    assert!(
+        try_connect(&url, &[("origin", "https://chat.example.com")])
+            .await
+            .is_ok()
+    );
+    let local = format!("http://127.0.0.1:{}", chat.addr().port());
+    let refused = try_connect(&url, &[("origin", &local)]).await.err();
+    assert_eq!(refused.map(|(status, _)| status), Some(403));
+    assert!(chat.terminate());
 }
