@@ -3,7 +3,10 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
+
+#[cfg(feature = "views")]
+use std::task::ready;
 
 use aqueduct_core::{
     Accept, AppFuture, CloseCode, ConnectionClosed, Inbound, Outbound, Scope, ScopeKind,
@@ -132,12 +135,15 @@ impl Probes {
 /// A driver fed by a channel: `recv` waits for what the test sends, so an
 /// application can be caught with nothing to read. Dropping the sender
 /// is the client leaving (1006); the application's close ends it too.
+/// Only the views' tests need one.
+#[cfg(feature = "views")]
 pub(crate) struct ChannelIo {
     inbound: tokio::sync::mpsc::Receiver<Inbound>,
     sent: Arc<Mutex<Vec<Outbound>>>,
     ended: Option<CloseCode>,
 }
 
+#[cfg(feature = "views")]
 impl ChannelIo {
     /// The driver, the sender that plays the client, and the log of what
     /// the application sent. The channel holds `capacity` events.
@@ -159,6 +165,7 @@ impl ChannelIo {
     }
 }
 
+#[cfg(feature = "views")]
 #[async_trait]
 impl WebsocketIo for ChannelIo {
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Inbound> {
