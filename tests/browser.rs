@@ -4,62 +4,37 @@
 //! `wss://`, with Chromium trusting the certificate the test made; and
 //! pages on two servers that share a room through Redis.
 
-use std::path::Path;
-use std::time::Duration;
+mod chromium;
+
+use std::path::PathBuf;
 
 use aqueduct_tests::{ScopeRecorder, TestCert, TestServer, service_available};
-use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::browser::Browser;
 use chromiumoxide::page::Page;
-use futures_util::StreamExt;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const PATIENCE: Duration = Duration::from_secs(15);
+use self::chromium::{in_chromium, launch, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_chat_within_a_room_and_survive_a_cut() {
-    if !service_available("Chromium (/usr/bin/chromium)", Path::new(CHROMIUM).exists()) {
-        return;
-    }
-    let profile = std::env::temp_dir().join(format!("aqueduct-chromium-{}", std::process::id()));
-    // A browser step that never answers must fail the test, not hang CI.
-    let finished =
-        tokio::time::timeout(Duration::from_secs(120), chat_in_the_browser(&profile)).await;
-    let _ = std::fs::remove_dir_all(&profile);
-    finished.expect("the browser scenario did not finish in 120 s");
+    in_chromium("chromium", chat_in_the_browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_chat_over_tls_with_the_test_certificate() {
-    if !service_available("Chromium (/usr/bin/chromium)", Path::new(CHROMIUM).exists()) {
-        return;
-    }
-    let profile =
-        std::env::temp_dir().join(format!("aqueduct-chromium-tls-{}", std::process::id()));
-    let finished = tokio::time::timeout(Duration::from_secs(120), chat_over_tls(&profile)).await;
-    let _ = std::fs::remove_dir_all(&profile);
-    finished.expect("the browser scenario did not finish in 120 s");
+    in_chromium("chromium-tls", chat_over_tls).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_on_two_servers_chat_through_redis() {
-    if !service_available("Chromium (/usr/bin/chromium)", Path::new(CHROMIUM).exists()) {
-        return;
-    }
     let redis_up = std::net::TcpStream::connect("127.0.0.1:6379").is_ok();
-    if !service_available("Redis at 127.0.0.1:6379", redis_up) {
-        return;
+    if service_available("Redis at 127.0.0.1:6379", redis_up) {
+        in_chromium("chromium-redis", chat_through_redis).await;
     }
-    let profile =
-        std::env::temp_dir().join(format!("aqueduct-chromium-redis-{}", std::process::id()));
-    let finished =
-        tokio::time::timeout(Duration::from_secs(120), chat_through_redis(&profile)).await;
-    let _ = std::fs::remove_dir_all(&profile);
-    finished.expect("the browser scenario did not finish in 120 s");
 }
 
 /// Two servers, as two processes would be, each with its own Redis layer
 /// on one Redis and one prefix: a room spans both.
-async fn chat_through_redis(profile: &Path) {
+async fn chat_through_redis(profile: PathBuf) {
     use aqueduct::redis::{RedisChannelLayer, RedisConfig};
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -74,7 +49,7 @@ async fn chat_through_redis(profile: &Path) {
     };
     let first = TestServer::start(example_chat::app_with_layer(layer().await)).await;
     let second = TestServer::start(example_chat::app_with_layer(layer().await)).await;
-    let (mut browser, driver) = launch(profile, &[]).await;
+    let (mut browser, driver) = launch(&profile, &[]).await;
 
     let one = open_room(&browser, &first.http("/chat/lobby/")).await;
     let two = open_room(&browser, &second.http("/chat/lobby/")).await;
@@ -98,7 +73,7 @@ async fn chat_through_redis(profile: &Path) {
     second.shutdown().await;
 }
 
-async fn chat_over_tls(profile: &Path) {
+async fn chat_over_tls(profile: PathBuf) {
     let cert = TestCert::new();
     let chat = example_chat::app();
     let (recorder, mut scopes) = ScopeRecorder::new(chat.clone());
@@ -111,7 +86,7 @@ async fn chat_over_tls(profile: &Path) {
         "ignore-certificate-errors-spki-list={}",
         cert.spki_sha256_base64()
     );
-    let (mut browser, driver) = launch(profile, &[&trust]).await;
+    let (mut browser, driver) = launch(&profile, &[&trust]).await;
     let room = format!("https://localhost:{}/chat/lobby/", server.addr().port());
 
     let one = open_room(&browser, &room).await;
@@ -140,10 +115,10 @@ async fn chat_over_tls(profile: &Path) {
     server.shutdown().await;
 }
 
-async fn chat_in_the_browser(profile: &Path) {
+async fn chat_in_the_browser(profile: PathBuf) {
     let server = TestServer::start(example_chat::app()).await;
     let addr = server.addr();
-    let (mut browser, driver) = launch(profile, &[]).await;
+    let (mut browser, driver) = launch(&profile, &[]).await;
 
     // The index page sends a visitor to the room they name.
     let index = browser.new_page(server.http("/chat/")).await.unwrap();
@@ -208,30 +183,6 @@ async fn chat_in_the_browser(profile: &Path) {
     server.shutdown().await;
 }
 
-async fn launch(profile: &Path, extra: &[&str]) -> (Browser, tokio::task::JoinHandle<()>) {
-    let config = BrowserConfig::builder()
-        .chrome_executable(CHROMIUM)
-        .user_data_dir(profile)
-        .no_sandbox()
-        // Without these Chromium reaches for Google's services at start,
-        // which a closed network refuses noisily.
-        .args([
-            "disable-gpu",
-            "disable-quic",
-            "no-first-run",
-            "disable-background-networking",
-            "disable-component-update",
-            "disable-sync",
-        ])
-        .args(extra.iter().copied())
-        .launch_timeout(PATIENCE)
-        .build()
-        .expect("browser config");
-    let (browser, mut handler) = Browser::launch(config).await.expect("launch Chromium");
-    let driver = tokio::spawn(async move { while handler.next().await.is_some() {} });
-    (browser, driver)
-}
-
 async fn open_room(browser: &Browser, url: &str) -> Page {
     let page = browser.new_page(url).await.unwrap();
     wait_until(
@@ -287,23 +238,4 @@ async fn wait_for_line(page: &Page, line: &str) {
         serde_json::to_string(line).unwrap()
     );
     wait_until(page, &condition, &format!("{line:?} in the chat log")).await;
-}
-
-async fn wait_until(page: &Page, condition: &str, what: &str) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let met: bool = page
-            .evaluate(condition)
-            .await
-            .ok()
-            .and_then(|result| result.into_value().ok())
-            .unwrap_or(false);
-        if met {
-            return;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!("gave up waiting for {what} after {PATIENCE:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

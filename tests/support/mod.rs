@@ -126,15 +126,31 @@ pub async fn connect_with_protocols(
     url: &str,
     protocols: &str,
 ) -> (Client, tungstenite::handshake::client::Response) {
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", protocols.parse().unwrap());
+    connect_with_headers(url, &[("sec-websocket-protocol", protocols)]).await
+}
+
+/// Connects with `headers` added to the handshake (a cookie, an origin,
+/// credentials); returns the client and the 101 response.
+pub async fn connect_with_headers(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> (Client, tungstenite::handshake::client::Response) {
+    let request = client_request(url, headers);
     match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
         Ok(Ok(pair)) => pair,
         Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
         Err(_) => panic!("connecting to {url} timed out"),
     }
+}
+
+/// A handshake request for `url` with `headers` added.
+fn client_request(url: &str, headers: &[(&str, &str)]) -> tungstenite::handshake::client::Request {
+    let mut request = url.into_client_request().unwrap();
+    for (name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().insert(name, value.parse().unwrap());
+    }
+    request
 }
 
 /// Connects with extra request `headers` (an `Origin`, a `Cookie`, an
@@ -144,11 +160,7 @@ pub async fn try_connect(
     url: &str,
     headers: &[(&str, &str)],
 ) -> Result<(Client, tungstenite::handshake::client::Response), (u16, String)> {
-    let mut request = url.into_client_request().unwrap();
-    for (name, value) in headers {
-        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap();
-        request.headers_mut().append(name, value.parse().unwrap());
-    }
+    let request = client_request(url, headers);
     match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
         Ok(Ok(pair)) => Ok(pair),
         Ok(Err(tungstenite::Error::Http(response))) => {
@@ -166,18 +178,15 @@ pub async fn try_connect(
 
 /// Tries to connect and expects a refusal; returns the HTTP status and body.
 pub async fn connect_refused(url: &str) -> (u16, String) {
-    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await {
-        Ok(Err(tungstenite::Error::Http(response))) => {
-            let body = response
-                .body()
-                .as_deref()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default();
-            (response.status().as_u16(), body)
-        }
-        Ok(Ok(_)) => panic!("{url}: handshake was accepted, expected a refusal"),
-        Ok(Err(err)) => panic!("{url}: expected an HTTP refusal, got {err}"),
-        Err(_) => panic!("{url}: handshake timed out"),
+    connect_refused_with_headers(url, &[]).await
+}
+
+/// Tries to connect with `headers` added and expects a refusal; returns
+/// the HTTP status and body.
+pub async fn connect_refused_with_headers(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    match try_connect(url, headers).await {
+        Err(refusal) => refusal,
+        Ok(_) => panic!("{url}: handshake was accepted, expected a refusal"),
     }
 }
 
@@ -210,10 +219,17 @@ pub async fn recv_json(client: &mut Client) -> serde_json::Value {
 
 /// Reads until the server's close frame; returns its code.
 pub async fn expect_close(client: &mut Client) -> u16 {
+    expect_close_frame(client).await.0
+}
+
+/// Reads until the server's close frame; returns its code and reason.
+pub async fn expect_close_frame(client: &mut Client) -> (u16, String) {
     loop {
         match tokio::time::timeout(WAIT, client.next()).await {
             Ok(Some(Ok(Message::Close(frame)))) => {
-                return frame.map_or(1005, |f| u16::from(f.code));
+                return frame.map_or((1005, String::new()), |f| {
+                    (u16::from(f.code), f.reason.to_string())
+                });
             }
             Ok(Some(Ok(_))) => continue,
             Ok(Some(Err(err))) => panic!("connection failed before a close frame: {err}"),
@@ -298,17 +314,35 @@ pub async fn http_request(
     path: &str,
     json: Option<&str>,
 ) -> HttpReply {
+    match json {
+        Some(json) => {
+            let headers = [("Content-Type", "application/json")];
+            http_request_with(addr, method, path, &headers, json).await
+        }
+        None => http_request_with(addr, method, path, &[], "").await,
+    }
+}
+
+/// Sends `method path` over a raw socket with `headers` and `body` (with
+/// its `Content-Length` when not empty), and reads the whole response.
+pub async fn http_request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> HttpReply {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(json) = json {
-        request += &format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
-            json.len()
-        );
-    } else {
-        request += "\r\n";
+    for (name, value) in headers {
+        request += &format!("{name}: {value}\r\n");
     }
+    if !body.is_empty() {
+        request += &format!("Content-Length: {}\r\n", body.len());
+    }
+    request += "\r\n";
+    request += body;
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     tokio::time::timeout(WAIT, stream.read_to_end(&mut response))
