@@ -65,6 +65,7 @@ impl Authenticator for Tokens {
             Some("alice-token") => Authenticated::User(ALICE),
             Some("bob-token") => Authenticated::User(BOB),
             Some("panic") => panic!("the token database is on fire"),
+            Some("revoked") => Authenticated::closed(CloseCode::new(4003), "token revoked"),
             Some(_) => Authenticated::unauthorized(),
             None => Authenticated::Anonymous,
         }
@@ -170,6 +171,15 @@ async fn a_subprotocol_token_is_answered_with_the_marker() {
     let (mut client, response) = try_connect(&server.ws("/ws/"), &protocols).await.unwrap();
     assert_eq!(response.headers()["sec-websocket-protocol"], "access_token");
     assert_eq!(recv_text(&mut client).await, "hello alice [access_token]");
+
+    // Regression: a refusal by close code answered without the marker,
+    // which a browser (and tungstenite) fails as a bad handshake, so the
+    // page saw 1006 instead of the code.
+    let protocols = [("sec-websocket-protocol", "access_token, revoked")];
+    let (mut client, response) = try_connect(&server.ws("/ws/"), &protocols).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "access_token");
+    let closed = aqueduct_tests::expect_close_frame(&mut client).await;
+    assert_eq!(closed, (4003, "token revoked".to_owned()));
 }
 
 #[tokio::test]

@@ -18,6 +18,19 @@ use std::fmt;
 pub struct CloseCode(u16);
 
 impl CloseCode {
+    /// A close code from its number, usable in a `const`: an
+    /// application's own codes are in `4000..=4999`.
+    ///
+    /// ```
+    /// use aqueduct_core::CloseCode;
+    ///
+    /// const LOGIN_REQUIRED: CloseCode = CloseCode::new(4001);
+    /// assert_eq!(LOGIN_REQUIRED.as_u16(), 4001);
+    /// ```
+    pub const fn new(code: u16) -> Self {
+        Self(code)
+    }
+
     /// 1000: the purpose of the connection has been fulfilled.
     pub const NORMAL: Self = Self(1000);
     /// 1001: the server is shutting down or the browser left the page.

@@ -55,13 +55,21 @@ impl Refusal {
         Self::Close(CloseFrame::new(code))
     }
 
+    /// Accepts, then closes at once with `code` and `reason`, both of
+    /// which reach a browser's `onclose`.
+    pub fn close_with_reason(code: CloseCode, reason: impl Into<String>) -> Self {
+        Self::Close(CloseFrame::new(code).with_reason(reason))
+    }
+
     /// Carries the refusal out on `io`, which no application has touched
     /// yet: waits for the client's `Connect`, refuses, and waits for the
     /// end of the connection.
     ///
     /// A [`Close`](Self::Close) refusal accepts with no subprotocol, so a
-    /// client that offered some may fail the handshake itself; it still
-    /// never reaches the application.
+    /// browser that offered some fails the handshake (and sees 1006)
+    /// unless `io` answers with one of them, as `AuthMiddleware`'s does
+    /// for a token sent as a subprotocol; it never reaches the
+    /// application either way.
     pub async fn refuse(self, mut io: Box<dyn WebsocketIo>) {
         if !expect_connect(&mut *io).await {
             return;

@@ -153,7 +153,7 @@ impl UserGroups {
         match self.group_for(user_id) {
             Some(group) => layer.group_send(&group, event).await,
             None => Err(LayerError::InvalidGroupName {
-                name: user_id.to_owned(),
+                name: format!("{}.{user_id}", self.prefix.as_deref().unwrap_or_default()),
                 reason: "the user id is too long for a group name",
             }),
         }

@@ -36,6 +36,7 @@ mod users;
 
 use std::sync::Arc;
 
+use aqueduct::Refusal;
 use aqueduct::middleware::{
     AllowedHostsOriginValidator, AuthMiddleware, CookieSessions, Key, UserGroups,
 };
@@ -82,7 +83,7 @@ pub fn app_with_layer(
     let websocket = AllowedHostsOriginValidator::new(
         AuthMiddleware::new(notifications, DemoAuthenticator::new(sessions.clone()))
             .user_groups(groups.clone())
-            .login_required(users::refusal("login required")),
+            .login_required(Refusal::close_with_reason(LOGIN_REQUIRED, "login required")),
         allowed_hosts,
     );
     ProtocolTypeRouter::new()

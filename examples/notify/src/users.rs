@@ -2,7 +2,7 @@
 //! the session cookie holds.
 
 use aqueduct::middleware::{Authenticated, Authenticator, CookieSessions, User};
-use aqueduct::{CloseCode, CloseFrame, Refusal, Scope, async_trait};
+use aqueduct::{CloseCode, Scope, async_trait};
 use serde::{Deserialize, Serialize};
 
 /// The demo's users and their tokens. A real application keeps users in
@@ -17,8 +17,7 @@ const USERS: [(&str, &str); 3] = [
 /// The close code for a connection that is not a user's: in the
 /// application range (4000-4999), so browser code can tell "log in" from
 /// a network failure, which a refused handshake's 401 would look like.
-/// A `u16`, as `CloseCode` has no `const` constructor for codes of one's own.
-pub const LOGIN_REQUIRED: u16 = 4001;
+pub const LOGIN_REQUIRED: CloseCode = CloseCode::new(4001);
 
 /// One of the demo's users.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +92,7 @@ impl Authenticator for DemoAuthenticator {
         if let Some(token) = token {
             return match DemoUser::by_token(token) {
                 Some(user) => Authenticated::User(user),
-                None => Authenticated::Refused(refusal("unknown token")),
+                None => Authenticated::closed(LOGIN_REQUIRED, "unknown token"),
             };
         }
         // A cookie that was changed, sealed with another key or expired
@@ -105,10 +104,4 @@ impl Authenticator for DemoAuthenticator {
             None => Authenticated::Anonymous,
         }
     }
-}
-
-/// A refusal with [`LOGIN_REQUIRED`] and `reason`, so that the page can
-/// say why.
-pub(crate) fn refusal(reason: &str) -> Refusal {
-    Refusal::from(CloseFrame::new(CloseCode::from(LOGIN_REQUIRED)).with_reason(reason))
 }

@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use aqueduct_core::__private::catch_panic;
-use aqueduct_core::{AppFuture, Refusal, Scope, WebsocketApp, WebsocketIo};
+use aqueduct_core::{AppFuture, CloseCode, Refusal, Scope, WebsocketApp, WebsocketIo};
 use async_trait::async_trait;
 use http::StatusCode;
 use tower::Layer;
@@ -81,8 +81,15 @@ pub enum Authenticated<U> {
 
 impl<U> Authenticated<U> {
     /// Refuses with `401 Unauthorized`: a token was sent, and is wrong.
+    /// Scripts see the status; a browser sees only a failed connection.
     pub fn unauthorized() -> Self {
         Self::Refused(Refusal::status(StatusCode::UNAUTHORIZED))
+    }
+
+    /// Accepts and closes at once with `code` and `reason`, which a
+    /// browser's `onclose` sees: `Authenticated::closed(CloseCode::new(4001), "unknown token")`.
+    pub fn closed(code: CloseCode, reason: impl Into<String>) -> Self {
+        Self::Refused(Refusal::close_with_reason(code, reason))
     }
 }
 
@@ -266,16 +273,19 @@ impl<A: WebsocketApp, Au: Authenticator> WebsocketApp for AuthMiddleware<A, Au> 
                     Some(Refusal::status(StatusCode::INTERNAL_SERVER_ERROR))
                 }
             };
+            // Answered with the marker whether the connection goes on or
+            // is closed: a browser fails a handshake answered without it,
+            // and would see 1006 instead of the refusal's code.
+            let io = match found.and_then(|found| found.subprotocol) {
+                Some(marker) => Box::new(AnswerWithMarker { inner: io, marker }),
+                None => io,
+            };
             if let Some(refusal) = refusal {
                 return refusal.refuse(io).await;
             }
             if let Some(everyone) = settings.groups.everyone_group() {
                 scope.add_group(everyone);
             }
-            let io = match found.and_then(|found| found.subprotocol) {
-                Some(marker) => Box::new(AnswerWithMarker { inner: io, marker }),
-                None => io,
-            };
             self.inner.call(scope, io).await
         })
     }
