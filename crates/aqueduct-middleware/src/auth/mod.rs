@@ -129,7 +129,7 @@ impl<U> Authenticated<U> {
 /// let app = AllowedHostsOriginValidator::new(
 ///     AuthMiddleware::new(NotifyConsumer::default, Tokens)
 ///         .tokens_from([TokenSource::query("token"), TokenSource::cookie("sessionid")])
-///         .login_required(CloseCode::from(4001)),
+///         .login_required(CloseCode::new(4001)),
 ///     ["example.com"],
 /// );
 /// # let _ = app;
