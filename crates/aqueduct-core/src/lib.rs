@@ -24,6 +24,7 @@ mod conversation;
 mod error;
 mod event;
 mod layer;
+mod log_throttle;
 mod message;
 mod scope;
 mod support;
@@ -31,6 +32,7 @@ mod support;
 /// What aqueduct's own crates share: not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::log_throttle::LogThrottle;
     pub use crate::support::{
         catch_panic, expect_connect, log_skipped, text_from_tungstenite, text_into_tungstenite,
         text_response,
