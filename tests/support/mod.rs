@@ -114,9 +114,41 @@ pub use aqueduct_test::service_available;
 
 /// Connects to `url`; fails the test if the handshake is not accepted.
 pub async fn connect(url: &str) -> Client {
-    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await {
-        Ok(Ok((client, _))) => client,
-        Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
+    connect_with_headers(url, &[]).await
+}
+
+/// Connects to `url` with these extra request headers (a proxy's, say);
+/// fails the test if the handshake is not accepted.
+pub async fn connect_with_headers(url: &str, headers: &[(&str, &str)]) -> Client {
+    match handshake(url, headers).await {
+        Ok((client, _)) => client,
+        Err(err) => panic!("connecting to {url} failed: {err}"),
+    }
+}
+
+/// Connects to `url` with these extra request headers: the client, or the
+/// HTTP status the server refused the handshake with.
+pub async fn try_connect_with_headers(url: &str, headers: &[(&str, &str)]) -> Result<Client, u16> {
+    match handshake(url, headers).await {
+        Ok((client, _)) => Ok(client),
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(err) => panic!("{url}: expected an answer, got {err}"),
+    }
+}
+
+/// The handshake with `url`, with these extra request headers, within
+/// [`WAIT`]: the client and the server's `101`, or why it failed.
+async fn handshake(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<(Client, tungstenite::handshake::client::Response), tungstenite::Error> {
+    let mut request = url.into_client_request().unwrap();
+    for &(name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().append(name, value.parse().unwrap());
+    }
+    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
+        Ok(connected) => connected,
         Err(_) => panic!("connecting to {url} timed out"),
     }
 }
@@ -126,21 +158,22 @@ pub async fn connect_with_protocols(
     url: &str,
     protocols: &str,
 ) -> (Client, tungstenite::handshake::client::Response) {
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", protocols.parse().unwrap());
-    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
-        Ok(Ok(pair)) => pair,
-        Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
-        Err(_) => panic!("connecting to {url} timed out"),
+    match handshake(url, &[("sec-websocket-protocol", protocols)]).await {
+        Ok(pair) => pair,
+        Err(err) => panic!("connecting to {url} failed: {err}"),
     }
 }
 
 /// Tries to connect and expects a refusal; returns the HTTP status and body.
 pub async fn connect_refused(url: &str) -> (u16, String) {
-    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await {
-        Ok(Err(tungstenite::Error::Http(response))) => {
+    connect_refused_with_headers(url, &[]).await
+}
+
+/// Tries to connect with these extra request headers and expects a
+/// refusal; returns the HTTP status and body.
+pub async fn connect_refused_with_headers(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    match handshake(url, headers).await {
+        Err(tungstenite::Error::Http(response)) => {
             let body = response
                 .body()
                 .as_deref()
@@ -148,9 +181,8 @@ pub async fn connect_refused(url: &str) -> (u16, String) {
                 .unwrap_or_default();
             (response.status().as_u16(), body)
         }
-        Ok(Ok(_)) => panic!("{url}: handshake was accepted, expected a refusal"),
-        Ok(Err(err)) => panic!("{url}: expected an HTTP refusal, got {err}"),
-        Err(_) => panic!("{url}: handshake timed out"),
+        Ok(_) => panic!("{url}: handshake was accepted, expected a refusal"),
+        Err(err) => panic!("{url}: expected an HTTP refusal, got {err}"),
     }
 }
 
@@ -183,10 +215,17 @@ pub async fn recv_json(client: &mut Client) -> serde_json::Value {
 
 /// Reads until the server's close frame; returns its code.
 pub async fn expect_close(client: &mut Client) -> u16 {
+    expect_close_frame(client).await.0
+}
+
+/// Reads until the server's close frame; returns its code and reason.
+pub async fn expect_close_frame(client: &mut Client) -> (u16, String) {
     loop {
         match tokio::time::timeout(WAIT, client.next()).await {
             Ok(Some(Ok(Message::Close(frame)))) => {
-                return frame.map_or(1005, |f| u16::from(f.code));
+                return frame.map_or((1005, String::new()), |f| {
+                    (u16::from(f.code), f.reason.to_string())
+                });
             }
             Ok(Some(Ok(_))) => continue,
             Ok(Some(Err(err))) => panic!("connection failed before a close frame: {err}"),
@@ -271,23 +310,54 @@ pub async fn http_request(
     path: &str,
     json: Option<&str>,
 ) -> HttpReply {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut head = String::new();
     if let Some(json) = json {
-        request += &format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+        head += &format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
             json.len()
         );
-    } else {
-        request += "\r\n";
     }
-    stream.write_all(request.as_bytes()).await.unwrap();
+    http_exchange(addr, method, path, &head, json.unwrap_or_default()).await
+}
+
+/// Sends a GET with these extra headers over a raw socket, and reads the
+/// whole response.
+pub async fn http_get_with_headers(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> HttpReply {
+    let head: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    http_exchange(addr, "GET", path, &head, "").await
+}
+
+/// Sends one HTTP/1.1 request over a raw socket (`head`: extra header
+/// lines, each ending in CRLF) and reads the whole response.
+async fn http_exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    head: &str,
+    body: &str,
+) -> HttpReply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{head}\r\n{body}"
+    );
+    // A server that refuses the head may close before reading all of it.
+    let _ = stream.write_all(request.as_bytes()).await;
     let mut response = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut response))
+    let read = tokio::time::timeout(WAIT, stream.read_to_end(&mut response))
         .await
-        .expect("HTTP response timed out")
-        .unwrap();
+        .expect("HTTP response timed out");
+    // The same early close may reset the connection after the response.
+    if response.is_empty() {
+        read.expect("no HTTP response");
+    }
     let response = String::from_utf8_lossy(&response).into_owned();
     let status = response
         .split(' ')

@@ -18,6 +18,7 @@
 
 mod app;
 mod body;
+mod client_addr;
 mod close;
 mod consumer;
 mod conversation;
@@ -41,6 +42,7 @@ pub mod __private {
 
 pub use app::{AppFuture, BoxWebsocketApp, WebsocketApp};
 pub use body::{Body, BoxError};
+pub use client_addr::ClientAddr;
 pub use close::{CloseCode, CloseFrame};
 pub use consumer::{Context, JsonWebsocketConsumer, WebsocketConsumer};
 pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, Recv, WebsocketIo};

@@ -16,6 +16,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::connection::{Addrs, Protocol, Shared, serve_connection};
 use crate::error::TlsError;
+use crate::proxy::TrustedProxies;
 use crate::tls;
 
 type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -45,6 +46,7 @@ type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub struct Server {
     listener: TcpListener,
     limits: Limits,
+    proxies: Option<TrustedProxies>,
     shutdown_timeout: Duration,
     tls: Option<TlsAcceptor>,
     signal: Option<Signal>,
@@ -62,6 +64,7 @@ impl Server {
         Self {
             listener,
             limits: Limits::default(),
+            proxies: None,
             shutdown_timeout: Duration::from_secs(10),
             tls: None,
             signal: None,
@@ -166,6 +169,39 @@ impl Server {
         self.limit(|limits| limits.close_timeout(timeout))
     }
 
+    /// Believes the proxy headers (`X-Forwarded-For`, `X-Forwarded-Proto`
+    /// and RFC 7239's `Forwarded`) of requests from `trusted` proxies, as
+    /// uvicorn's `--proxy-headers --forwarded-allow-ips` and Daphne's
+    /// `--proxy-headers` do: the scope's `client()` becomes the client the
+    /// proxy names, and its scheme `wss` (or `https`) when the proxy says
+    /// the client used TLS. Off by default.
+    ///
+    /// Requests from any other sender keep their own address, whatever
+    /// headers they carry. Through several proxies, `X-Forwarded-For` is
+    /// read from the right, passing over trusted proxies, and the first
+    /// address that is not one is the client. HTTP requests carry that
+    /// client as an [`aqueduct_core::ClientAddr`] extension.
+    ///
+    /// ```no_run
+    /// use aqueduct_server::{Server, TrustedProxies};
+    ///
+    /// # async fn run(app: aqueduct_routing::ProtocolTypeRouter) -> Result<(), Box<dyn std::error::Error>> {
+    /// // nginx on the same host:
+    /// Server::bind("127.0.0.1:8000").await?.proxy_headers(TrustedProxies::loopback());
+    /// // A load balancer on the private network:
+    /// Server::bind("0.0.0.0:8000")
+    ///     .await?
+    ///     .proxy_headers("10.0.0.0/8".parse()?)
+    ///     .serve(app)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn proxy_headers(mut self, trusted: TrustedProxies) -> Self {
+        self.proxies = Some(trusted);
+        self
+    }
+
     /// Sets how long a graceful shutdown waits for connections to finish
     /// their disconnect hooks (default 10 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
@@ -195,17 +231,24 @@ impl Server {
         let Self {
             listener,
             limits,
+            proxies,
             shutdown_timeout,
             tls,
             signal,
         } = self;
+        let mut signal = signal.unwrap_or_else(|| Box::pin(terminate()));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            scheme,
+            trusted_proxies = proxies.as_ref().map(tracing::field::display),
+            "aqueduct listening"
+        );
         let shared = Arc::new(Shared {
             app: app.into(),
             driver: Driver::new(limits),
+            proxies,
         });
-        let mut signal = signal.unwrap_or_else(|| Box::pin(terminate()));
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        tracing::info!(addr = %listener.local_addr()?, scheme, "aqueduct listening");
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -299,6 +342,7 @@ impl fmt::Debug for Server {
         f.debug_struct("Server")
             .field("local_addr", &self.listener.local_addr().ok())
             .field("limits", &self.limits)
+            .field("proxies", &self.proxies)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
