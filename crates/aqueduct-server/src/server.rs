@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aqueduct_routing::ProtocolTypeRouter;
-use aqueduct_websocket::{Driver, Limits};
+use aqueduct_websocket::{Driver, Limits, Rate};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio_rustls::TlsAcceptor;
 
@@ -169,6 +169,38 @@ impl Server {
         self.limit(|limits| limits.close_timeout(timeout))
     }
 
+    /// Sets how many WebSockets may be open at once, counting handshakes
+    /// still being decided (default 50,000); a handshake past it gets
+    /// HTTP 503. `None` lifts the limit. See [`Limits::max_connections`].
+    pub fn max_connections(self, max: impl Into<Option<usize>>) -> Self {
+        self.limit(|limits| limits.max_connections(max))
+    }
+
+    /// Sets how many WebSockets one client address may have open at once
+    /// (default 1,000); a handshake past it gets HTTP 429. `None` lifts
+    /// the limit.
+    ///
+    /// The address is the client's as [`proxy_headers`](Self::proxy_headers)
+    /// resolves it; loopback clients are not counted, and an IPv6 client
+    /// counts as its /64. See [`Limits::max_connections_per_ip`].
+    pub fn max_connections_per_ip(self, max: impl Into<Option<usize>>) -> Self {
+        self.limit(|limits| limits.max_connections_per_ip(max))
+    }
+
+    /// Sets how fast one client address may open WebSockets (default 20 a
+    /// second, with a burst of 100); a handshake past it gets HTTP 429.
+    /// `None` lifts the limit. See [`Limits::handshake_rate_per_ip`].
+    pub fn handshake_rate_per_ip(self, rate: impl Into<Option<Rate>>) -> Self {
+        self.limit(|limits| limits.handshake_rate_per_ip(rate))
+    }
+
+    /// Sets how fast one connection may send messages (default 1,000 a
+    /// second, with a burst of 2,000); past it the connection is closed
+    /// with 1008. `None` lifts the limit. See [`Limits::message_rate`].
+    pub fn message_rate(self, rate: impl Into<Option<Rate>>) -> Self {
+        self.limit(|limits| limits.message_rate(rate))
+    }
+
     /// Believes the proxy headers (`X-Forwarded-For`, `X-Forwarded-Proto`
     /// and RFC 7239's `Forwarded`) of requests from `trusted` proxies, as
     /// uvicorn's `--proxy-headers --forwarded-allow-ips` and Daphne's
@@ -179,8 +211,9 @@ impl Server {
     /// Requests from any other sender keep their own address, whatever
     /// headers they carry. Through several proxies, `X-Forwarded-For` is
     /// read from the right, passing over trusted proxies, and the first
-    /// address that is not one is the client. HTTP requests carry that
-    /// client as an [`aqueduct_core::ClientAddr`] extension.
+    /// address that is not one is the client. The limits per address count
+    /// that client, and HTTP requests carry it as an
+    /// [`aqueduct_core::ClientAddr`] extension.
     ///
     /// ```no_run
     /// use aqueduct_server::{Server, TrustedProxies};
@@ -206,6 +239,24 @@ impl Server {
     /// their disconnect hooks (default 10 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Replaces every WebSocket limit and timeout at once with `limits`,
+    /// the type `ProtocolTypeRouter::limits` takes, so that one value can
+    /// serve both hosts. The methods above change one setting each.
+    ///
+    /// ```no_run
+    /// use aqueduct_server::Server;
+    /// use aqueduct_websocket::{Limits, Rate};
+    ///
+    /// # async fn run(app: aqueduct_routing::ProtocolTypeRouter) -> std::io::Result<()> {
+    /// let limits = Limits::new().message_rate(Rate::per_second(50).burst(100));
+    /// Server::bind("127.0.0.1:8000").await?.limits(limits).serve(app).await
+    /// # }
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 

@@ -66,7 +66,7 @@ pub use aqueduct_routing::{Views, views};
 #[doc(inline)]
 pub use aqueduct_server::{Server, TlsError, TrustedProxies, TrustedProxiesError, rustls, serve};
 #[doc(inline)]
-pub use aqueduct_websocket::{Driver, Limits, is_websocket_request};
+pub use aqueduct_websocket::{Driver, Limits, Rate, is_websocket_request};
 
 /// Redis channel layers that share channels and groups with Django
 /// Channels' `channels_redis` (the `redis` feature, on by default).
