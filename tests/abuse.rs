@@ -14,7 +14,8 @@ use std::time::Duration;
 use aqueduct::{Rate, TrustedProxies};
 use aqueduct_tests::{
     Client, LogCapture, TestServer, WAIT, connect, connect_refused, connect_refused_with_headers,
-    connect_with_headers, expect_close_frame, recv_text, send_text, try_connect_with_headers,
+    connect_with_headers, expect_close_frame, http_get_with_headers, recv_text, send_text,
+    try_connect_with_headers,
 };
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
@@ -148,6 +149,43 @@ async fn past_the_message_rate_a_connection_is_closed_with_1008_and_a_reason() {
 }
 
 #[tokio::test]
+async fn a_request_head_over_the_limit_gets_431_not_the_router() {
+    // Regression: hyper's own 400 KiB buffer let a 64 KiB header through
+    // to the router, which answered 404.
+    let log = LogCapture::global();
+    let big = |kib: usize| "x".repeat(kib << 10);
+    let (cookie_16k, header_64k, header_10k) = (big(16), big(64), big(10));
+    #[rustfmt::skip]
+    let table: [(Option<usize>, (&str, &str), u16); 4] = [
+        (None,        ("cookie", &cookie_16k),  404), // a browser's big cookies fit
+        (None,        ("x-filler", &header_64k), 431),
+        (Some(8192),  ("x-filler", &header_10k), 431),
+        (Some(65536), ("x-filler", &header_10k), 404),
+    ];
+    for (limit, header, expected) in table {
+        let server = TestServer::start_with(example_echo::app(), move |server| match limit {
+            Some(bytes) => server.max_request_head_size(bytes),
+            None => server,
+        })
+        .await;
+        let reply = http_get_with_headers(server.addr(), "/", &[header]).await;
+        assert_eq!(
+            reply.status,
+            expected,
+            "{limit:?}, {} bytes",
+            header.1.len()
+        );
+        // The server goes on serving.
+        let mut client = connect(&server.ws("/ws/echo/")).await;
+        assert_served(&mut client).await;
+        drop(client);
+        server.shutdown().await;
+    }
+    // Refused by hyper, yet logged (once a second at most) by the server.
+    log.wait_for(&["max_request_head_size", "limit=8192"]).await;
+}
+
+#[tokio::test]
 async fn refusals_are_logged_once_a_second_with_a_count_of_the_rest() {
     let log = LogCapture::global();
     // A limit no other test here uses, to tell this server's lines apart.
@@ -179,5 +217,32 @@ async fn refusals_are_logged_once_a_second_with_a_count_of_the_rest() {
     assert_eq!(both.len(), 2, "{both:#?}");
     assert!(both[1].contains("suppressed=19"), "{}", both[1]);
     drop(held);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn over_http2_a_header_list_over_the_limit_gets_431() {
+    use bytes::Bytes;
+    use http_body_util::Empty;
+
+    let cert = aqueduct_tests::TestCert::new();
+    let (cert_path, key_path) = (cert.cert_path(), cert.key_path());
+    let server = TestServer::start_with(example_echo::app(), move |server| {
+        server.tls_pem_files(cert_path, key_path).unwrap()
+    })
+    .await;
+    let tls = cert.connect(server.addr(), &[b"h2"]).await;
+    let mut h2 = aqueduct_tests::http2_handshake(tls).await;
+    // One connection throughout: after a refusal it goes on. 24 KiB fits
+    // the server's 32 KiB, where hyper's own 16 KiB would not: browsers'
+    // big cookies fit over HTTP/2 as over HTTP/1.1.
+    for (kib, expected) in [(40, 431), (24, 404), (64, 431), (1, 404)] {
+        let request = http::Request::get("https://localhost/")
+            .header("x-filler", "x".repeat(kib << 10))
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let response = h2.send_request(request).await.unwrap();
+        assert_eq!(response.status(), expected, "{kib} KiB");
+    }
     server.shutdown().await;
 }

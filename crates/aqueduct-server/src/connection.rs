@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use aqueduct_core::__private::LogThrottle;
 use aqueduct_core::{Body, ClientAddr, WebsocketApp};
 use aqueduct_routing::ProtocolTypeRouter;
 use aqueduct_websocket::{Driver, is_websocket_request};
@@ -26,6 +27,9 @@ pub(crate) struct Shared {
     pub(crate) driver: Driver,
     /// Whose proxy headers to believe, if anyone's.
     pub(crate) proxies: Option<TrustedProxies>,
+    pub(crate) max_request_head_size: usize,
+    /// Requests refused for a head over the limit, logged once a second.
+    pub(crate) head_too_large: LogThrottle,
 }
 
 /// The addresses of one connection, and whether it came over TLS.
@@ -56,8 +60,10 @@ pub(crate) async fn serve_connection<I>(
 {
     let driver = shared.driver.clone();
     let header_timeout = driver.limits().get_handshake_timeout();
+    let head_size = shared.max_request_head_size;
+    let service_shared = shared.clone();
     let service = service_fn(move |request| {
-        let shared = shared.clone();
+        let shared = service_shared.clone();
         async move { Ok::<_, Infallible>(handle(request, shared, addrs).await) }
     });
     // A TCP stream goes to hyper as it is, never wrapped: the WebSocket
@@ -68,6 +74,10 @@ pub(crate) async fn serve_connection<I>(
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
+                // hyper answers 431 itself once this much arrives without
+                // the end of the head; it reads bodies in chunks up to this
+                // size, which costs nothing measurable.
+                .max_buf_size(head_size)
                 .serve_connection(io, service)
                 .with_upgrades();
             until_shutdown(connection, &driver, |c| c.graceful_shutdown()).await
@@ -77,12 +87,28 @@ pub(crate) async fn serve_connection<I>(
                 .timer(TokioTimer::new())
                 // RFC 8441: WebSockets over HTTP/2 streams, by extended CONNECT.
                 .enable_connect_protocol()
+                // Advertised in SETTINGS; h2 answers a larger header list
+                // with 431 on its stream.
+                .max_header_list_size(u32::try_from(head_size).unwrap_or(u32::MAX))
                 .serve_connection(io, service);
             until_shutdown(connection, &driver, |c| c.graceful_shutdown()).await
         }
     };
-    if let Err(err) = result {
-        tracing::debug!(client = %addrs.client, error = %err, "http connection ended with an error");
+    match result {
+        Err(err) if err.is_parse_too_large() => {
+            if let Some(suppressed) = shared.head_too_large.hit() {
+                tracing::info!(
+                    client = %addrs.client,
+                    limit = head_size,
+                    suppressed,
+                    "refused a request: its head is larger than max_request_head_size (431), or its URI too long (414)"
+                );
+            }
+        }
+        Err(err) => {
+            tracing::debug!(client = %addrs.client, error = %err, "http connection ended with an error");
+        }
+        Ok(()) => {}
     }
 }
 

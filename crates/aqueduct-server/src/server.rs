@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aqueduct_core::__private::LogThrottle;
 use aqueduct_routing::ProtocolTypeRouter;
 use aqueduct_websocket::{Driver, Limits, Rate};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
@@ -18,6 +19,14 @@ use crate::connection::{Addrs, Protocol, Shared, serve_connection};
 use crate::error::TlsError;
 use crate::proxy::TrustedProxies;
 use crate::tls;
+
+/// The largest request head by default: what nginx's default buffers
+/// (four of 8 KiB) and Cloudflare accept, so a browser's request that got
+/// through them, big cookies and all, fits; twice Node.js's 16 KiB.
+const MAX_REQUEST_HEAD_SIZE: usize = 32 << 10;
+
+/// hyper's smallest read buffer, below which it cannot read a head.
+const MIN_REQUEST_HEAD_SIZE: usize = 8 << 10;
 
 type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -47,6 +56,7 @@ pub struct Server {
     listener: TcpListener,
     limits: Limits,
     proxies: Option<TrustedProxies>,
+    max_request_head_size: usize,
     shutdown_timeout: Duration,
     tls: Option<TlsAcceptor>,
     signal: Option<Signal>,
@@ -65,6 +75,7 @@ impl Server {
             listener,
             limits: Limits::default(),
             proxies: None,
+            max_request_head_size: MAX_REQUEST_HEAD_SIZE,
             shutdown_timeout: Duration::from_secs(10),
             tls: None,
             signal: None,
@@ -201,6 +212,27 @@ impl Server {
         self.limit(|limits| limits.message_rate(rate))
     }
 
+    /// Sets the largest request head (request line and headers) a client
+    /// may send (default 32 KiB); a larger one gets HTTP 431 (or, for a
+    /// URI alone too long, 414). Over HTTP/2 it is the header list size
+    /// the server advertises.
+    ///
+    /// The default fits the big cookie headers browsers send: it is what
+    /// nginx's default buffers and Cloudflare accept.
+    ///
+    /// # Panics
+    ///
+    /// Below 8 KiB, the least hyper can read a head with.
+    #[track_caller]
+    pub fn max_request_head_size(mut self, bytes: usize) -> Self {
+        assert!(
+            bytes >= MIN_REQUEST_HEAD_SIZE,
+            "max_request_head_size({bytes}) is below the 8 KiB hyper needs to read a request head; use at least 8192"
+        );
+        self.max_request_head_size = bytes;
+        self
+    }
+
     /// Believes the proxy headers (`X-Forwarded-For`, `X-Forwarded-Proto`
     /// and RFC 7239's `Forwarded`) of requests from `trusted` proxies, as
     /// uvicorn's `--proxy-headers --forwarded-allow-ips` and Daphne's
@@ -283,6 +315,7 @@ impl Server {
             listener,
             limits,
             proxies,
+            max_request_head_size,
             shutdown_timeout,
             tls,
             signal,
@@ -299,6 +332,8 @@ impl Server {
             app: app.into(),
             driver: Driver::new(limits),
             proxies,
+            max_request_head_size,
+            head_too_large: LogThrottle::new(),
         });
         loop {
             tokio::select! {
@@ -394,6 +429,7 @@ impl fmt::Debug for Server {
             .field("local_addr", &self.listener.local_addr().ok())
             .field("limits", &self.limits)
             .field("proxies", &self.proxies)
+            .field("max_request_head_size", &self.max_request_head_size)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
