@@ -4,6 +4,16 @@
 //! `--addr HOST:PORT` (or `AQUEDUCT_ADDR`) serves elsewhere;
 //! `--tls-cert PATH --tls-key PATH` serves `https://` and `wss://`.
 //!
+//! Behind a reverse proxy, `--proxy-headers` believes the client address
+//! and scheme in its `X-Forwarded-For`, `X-Forwarded-Proto` and
+//! `Forwarded` headers, when they come from loopback (a proxy on the same
+//! host), as uvicorn's `--proxy-headers` does. `--forwarded-allow-ips LIST`
+//! (or `AQUEDUCT_FORWARDED_ALLOW_IPS`) names the proxies to believe
+//! instead, addresses and networks separated by commas
+//! (`10.0.0.0/8, 127.0.0.1`), and turns the headers on too. Anyone else's
+//! headers are ignored, and the limits per client address count the
+//! client behind the proxy.
+//!
 //! `--redis URL` (or `AQUEDUCT_REDIS_URL`) puts the channel layer on Redis,
 //! so that several processes, and Django Channels workers on the same
 //! Redis, share the rooms. Several comma-separated URLs are shards, in the
@@ -11,6 +21,7 @@
 //! `--redis-symmetric-key KEY` are channels_redis's `prefix` and
 //! `symmetric_encryption_keys`.
 
+use aqueduct::TrustedProxies;
 use aqueduct::redis::{RedisChannelLayer, RedisConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -49,6 +60,9 @@ async fn main() -> std::io::Result<()> {
             .map_err(std::io::Error::other)?;
         scheme = "https";
     }
+    if let Some(trusted) = trusted_proxies() {
+        server = server.proxy_headers(trusted);
+    }
     println!(
         "Chat server running: open {scheme}://{}/chat/",
         server.local_addr()?
@@ -70,6 +84,23 @@ fn redis_config() -> Option<RedisConfig> {
         config = config.symmetric_encryption_key(key);
     }
     Some(config)
+}
+
+/// The proxies whose headers to believe, when `--proxy-headers` or
+/// `--forwarded-allow-ips` asks: uvicorn's flags, loopback by default.
+/// A list that does not parse stops the server, naming the bad entry.
+fn trusted_proxies() -> Option<TrustedProxies> {
+    let Some(list) = arg("--forwarded-allow-ips", "AQUEDUCT_FORWARDED_ALLOW_IPS") else {
+        let on = std::env::args().any(|arg| arg == "--proxy-headers");
+        return on.then(TrustedProxies::loopback);
+    };
+    match list.parse() {
+        Ok(trusted) => Some(trusted),
+        Err(err) => {
+            eprintln!("error: --forwarded-allow-ips: {err}");
+            std::process::exit(1);
+        }
+    }
 }
 
 /// The value after `flag` on the command line, else the environment
