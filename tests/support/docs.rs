@@ -45,3 +45,6 @@ struct ViewsDoctests;
 
 #[doc = include_str!("../../docs/topics/deployment.md")]
 struct DeploymentDoctests;
+
+#[doc = include_str!("../../docs/topics/security.md")]
+struct SecurityDoctests;
