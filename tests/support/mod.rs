@@ -114,10 +114,18 @@ pub use aqueduct_test::service_available;
 
 /// Connects to `url`; fails the test if the handshake is not accepted.
 pub async fn connect(url: &str) -> Client {
-    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await {
-        Ok(Ok((client, _))) => client,
-        Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
-        Err(_) => panic!("connecting to {url} timed out"),
+    connect_with_headers(url, &[]).await.0
+}
+
+/// Connects with `headers` added to the handshake (a cookie, an origin,
+/// credentials, a proxy's); returns the client and the 101 response.
+pub async fn connect_with_headers(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> (Client, tungstenite::handshake::client::Response) {
+    match handshake(url, headers).await {
+        Ok(pair) => pair,
+        Err(err) => panic!("connecting to {url} failed: {err}"),
     }
 }
 
@@ -129,41 +137,15 @@ pub async fn connect_with_protocols(
     connect_with_headers(url, &[("sec-websocket-protocol", protocols)]).await
 }
 
-/// Connects with `headers` added to the handshake (a cookie, an origin,
-/// credentials); returns the client and the 101 response.
-pub async fn connect_with_headers(
-    url: &str,
-    headers: &[(&str, &str)],
-) -> (Client, tungstenite::handshake::client::Response) {
-    let request = client_request(url, headers);
-    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
-        Ok(Ok(pair)) => pair,
-        Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
-        Err(_) => panic!("connecting to {url} timed out"),
-    }
-}
-
-/// A handshake request for `url` with `headers` added.
-fn client_request(url: &str, headers: &[(&str, &str)]) -> tungstenite::handshake::client::Request {
-    let mut request = url.into_client_request().unwrap();
-    for (name, value) in headers {
-        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap();
-        request.headers_mut().insert(name, value.parse().unwrap());
-    }
-    request
-}
-
-/// Connects with extra request `headers` (an `Origin`, a `Cookie`, an
-/// `Authorization`); returns the client and the 101 response, or the
-/// status and body of the refusal.
+/// Connects with `headers` added; returns the client and the 101
+/// response, or the status and body of the refusal.
 pub async fn try_connect(
     url: &str,
     headers: &[(&str, &str)],
 ) -> Result<(Client, tungstenite::handshake::client::Response), (u16, String)> {
-    let request = client_request(url, headers);
-    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
-        Ok(Ok(pair)) => Ok(pair),
-        Ok(Err(tungstenite::Error::Http(response))) => {
+    match handshake(url, headers).await {
+        Ok(pair) => Ok(pair),
+        Err(tungstenite::Error::Http(response)) => {
             let body = response
                 .body()
                 .as_deref()
@@ -171,7 +153,23 @@ pub async fn try_connect(
                 .unwrap_or_default();
             Err((response.status().as_u16(), body))
         }
-        Ok(Err(err)) => panic!("connecting to {url} failed: {err}"),
+        Err(err) => panic!("{url}: expected an answer, got {err}"),
+    }
+}
+
+/// The handshake with `url`, with these extra request headers, within
+/// [`WAIT`]: the client and the server's `101`, or why it failed.
+async fn handshake(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<(Client, tungstenite::handshake::client::Response), tungstenite::Error> {
+    let mut request = url.into_client_request().unwrap();
+    for &(name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().append(name, value.parse().unwrap());
+    }
+    match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await {
+        Ok(connected) => connected,
         Err(_) => panic!("connecting to {url} timed out"),
     }
 }
@@ -181,8 +179,8 @@ pub async fn connect_refused(url: &str) -> (u16, String) {
     connect_refused_with_headers(url, &[]).await
 }
 
-/// Tries to connect with `headers` added and expects a refusal; returns
-/// the HTTP status and body.
+/// Tries to connect with these extra request headers and expects a
+/// refusal; returns the HTTP status and body.
 pub async fn connect_refused_with_headers(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
     match try_connect(url, headers).await {
         Err(refusal) => refusal,
@@ -323,6 +321,16 @@ pub async fn http_request(
     }
 }
 
+/// Sends a GET with these extra headers over a raw socket, and reads the
+/// whole response.
+pub async fn http_get_with_headers(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> HttpReply {
+    http_request_with(addr, "GET", path, headers, "").await
+}
+
 /// Sends `method path` over a raw socket with `headers` and `body` (with
 /// its `Content-Length` when not empty), and reads the whole response.
 pub async fn http_request_with(
@@ -343,12 +351,16 @@ pub async fn http_request_with(
     }
     request += "\r\n";
     request += body;
-    stream.write_all(request.as_bytes()).await.unwrap();
+    // A server that refuses the head may close before reading all of it.
+    let _ = stream.write_all(request.as_bytes()).await;
     let mut response = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut response))
+    let read = tokio::time::timeout(WAIT, stream.read_to_end(&mut response))
         .await
-        .expect("HTTP response timed out")
-        .unwrap();
+        .expect("HTTP response timed out");
+    // The same early close may reset the connection after the response.
+    if response.is_empty() {
+        read.expect("no HTTP response");
+    }
     let response = String::from_utf8_lossy(&response).into_owned();
     let status = response
         .split(' ')

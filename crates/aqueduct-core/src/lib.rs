@@ -20,12 +20,14 @@
 
 mod app;
 mod body;
+mod client_addr;
 mod close;
 mod consumer;
 mod conversation;
 mod error;
 mod event;
 mod layer;
+mod log_throttle;
 mod message;
 mod refusal;
 mod scope;
@@ -34,6 +36,7 @@ mod support;
 /// What aqueduct's own crates share: not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::log_throttle::LogThrottle;
     pub use crate::support::{
         catch_panic, expect_connect, log_skipped, text_from_tungstenite, text_into_tungstenite,
         text_response,
@@ -42,6 +45,7 @@ pub mod __private {
 
 pub use app::{AppFuture, BoxWebsocketApp, WebsocketApp};
 pub use body::{Body, BoxError};
+pub use client_addr::ClientAddr;
 pub use close::{CloseCode, CloseFrame};
 pub use consumer::{Context, JsonWebsocketConsumer, WebsocketConsumer};
 pub use conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, Recv, WebsocketIo};

@@ -28,6 +28,8 @@ pub type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infa
 /// mounted directly) passes `None`: each handshake then gets a driver of
 /// its own, with the default limits, that nothing shuts down but the
 /// client or the application, and plain requests cost nothing extra.
+/// (Such a driver counts one connection, so `max_connections` means
+/// nothing there.)
 pub(crate) fn serve<B, A, W, H, F>(
     driver: Option<&Driver>,
     request: Request<B>,
@@ -49,7 +51,8 @@ where
     let app = app();
     let run = move |scope, io| async move { app.call(scope, io).await };
     // The host's server knows the client's address; a tower service is
-    // not told it, so the scope's `client` stays empty here.
+    // not told it, so the scope's `client` stays empty here, and the
+    // driver's limits per client address do not apply.
     let answer = match driver {
         Some(driver) => driver.handshake(request, None, None, run),
         None => Driver::default().handshake(request, None, None, run),
@@ -109,7 +112,8 @@ where
 /// A `UrlRouter` has no channel layer, limits or shutdown of its own: for
 /// those, mount a [`ProtocolTypeRouter`](crate::ProtocolTypeRouter) with
 /// the router as its websocket arm. Each handshake here gets the default
-/// limits.
+/// limits, counted for that handshake alone, so `max_connections` does not
+/// hold here.
 ///
 /// ```
 /// use aqueduct_core::{NoEvents, WebsocketConsumer};

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use aqueduct_core::{Body, WebsocketApp};
+use aqueduct_core::__private::LogThrottle;
+use aqueduct_core::{Body, ClientAddr, WebsocketApp};
 use aqueduct_routing::ProtocolTypeRouter;
 use aqueduct_websocket::{Driver, is_websocket_request};
 use http::uri::{Authority, PathAndQuery, Scheme};
@@ -18,10 +19,17 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::Instrument;
 
+use crate::proxy::{TrustedProxies, resolve};
+
 /// What every connection of one server shares.
 pub(crate) struct Shared {
     pub(crate) app: ProtocolTypeRouter,
     pub(crate) driver: Driver,
+    /// Whose proxy headers to believe, if anyone's.
+    pub(crate) proxies: Option<TrustedProxies>,
+    pub(crate) max_request_head_size: usize,
+    /// Requests refused for a head over the limit, logged once a second.
+    pub(crate) head_too_large: LogThrottle,
 }
 
 /// The addresses of one connection, and whether it came over TLS.
@@ -52,8 +60,10 @@ pub(crate) async fn serve_connection<I>(
 {
     let driver = shared.driver.clone();
     let header_timeout = driver.limits().get_handshake_timeout();
+    let head_size = shared.max_request_head_size;
+    let service_shared = shared.clone();
     let service = service_fn(move |request| {
-        let shared = shared.clone();
+        let shared = service_shared.clone();
         async move { Ok::<_, Infallible>(handle(request, shared, addrs).await) }
     });
     // A TCP stream goes to hyper as it is, never wrapped: the WebSocket
@@ -64,6 +74,10 @@ pub(crate) async fn serve_connection<I>(
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
+                // hyper answers 431 itself once this much arrives without
+                // the end of the head; it reads bodies in chunks up to this
+                // size, which costs nothing measurable.
+                .max_buf_size(head_size)
                 .serve_connection(io, service)
                 .with_upgrades();
             until_shutdown(connection, &driver, |c| c.graceful_shutdown()).await
@@ -73,12 +87,28 @@ pub(crate) async fn serve_connection<I>(
                 .timer(TokioTimer::new())
                 // RFC 8441: WebSockets over HTTP/2 streams, by extended CONNECT.
                 .enable_connect_protocol()
+                // Advertised in SETTINGS; h2 answers a larger header list
+                // with 431 on its stream.
+                .max_header_list_size(u32::try_from(head_size).unwrap_or(u32::MAX))
                 .serve_connection(io, service);
             until_shutdown(connection, &driver, |c| c.graceful_shutdown()).await
         }
     };
-    if let Err(err) = result {
-        tracing::debug!(client = %addrs.client, error = %err, "http connection ended with an error");
+    match result {
+        Err(err) if err.is_parse_too_large() => {
+            if let Some(suppressed) = shared.head_too_large.hit() {
+                tracing::info!(
+                    client = %addrs.client,
+                    limit = head_size,
+                    suppressed,
+                    "refused a request: its head is larger than max_request_head_size (431), or its URI too long (414)"
+                );
+            }
+        }
+        Err(err) => {
+            tracing::debug!(client = %addrs.client, error = %err, "http connection ended with an error");
+        }
+        Ok(()) => {}
     }
 }
 
@@ -106,39 +136,55 @@ async fn handle(
     shared: Arc<Shared>,
     addrs: Addrs,
 ) -> Response<Body> {
-    if addrs.tls {
-        mark_https(&mut request);
-    }
+    // The client behind a trusted proxy, before anything counts it: the
+    // limits per address must count the client, not the proxy.
+    let (client, secure) = match &shared.proxies {
+        Some(trusted) => {
+            let resolved = resolve(trusted, addrs.client, request.headers());
+            (resolved.client, resolved.secure.unwrap_or(addrs.tls))
+        }
+        None => (addrs.client, addrs.tls),
+    };
+    set_scheme(&mut request, secure);
     if is_websocket_request(&request) {
         let driver = shared.driver.clone();
         let run = move |scope, io| async move { shared.app.call(scope, io).await };
         return driver
-            .handshake(request, Some(addrs.client), addrs.server, run)
+            .handshake(request, Some(client), addrs.server, run)
             .await;
     }
     let span = tracing::debug_span!(
         "http",
         method = %request.method(),
         path = %request.uri().path(),
-        client = %addrs.client,
+        client = %client,
     );
+    request.extensions_mut().insert(ClientAddr(client));
     let request = request.map(Body::new);
     shared.app.call_http(request).instrument(span).await
 }
 
-/// Gives an HTTP/1.1 request that came over TLS the absolute `https` URI
-/// that an HTTP/2 request has anyway, so that the scope says `https` or
-/// `wss`, and the http arm sees the scheme the client used.
-fn mark_https<B>(request: &mut Request<B>) {
-    if request.uri().scheme().is_some() {
-        return;
+/// Gives a request the scheme the client used: an HTTP/1.1 request that
+/// came over TLS (or through a proxy that says the client used it) gets the
+/// absolute `https` URI that an HTTP/2 request has anyway, so that the
+/// scope says `https` or `wss`, and the http arm sees the scheme the client
+/// used; one a proxy says came over plain HTTP loses its `https`.
+fn set_scheme<B>(request: &mut Request<B>, secure: bool) {
+    let scheme = if secure { Scheme::HTTPS } else { Scheme::HTTP };
+    match request.uri().scheme() {
+        Some(current) if *current == scheme => return,
+        // A URI with no scheme reads as plain HTTP already.
+        None if !secure => return,
+        _ => {}
     }
-    let Some(host) = request.headers().get(header::HOST) else {
-        return;
-    };
     let mut parts = request.uri().clone().into_parts();
-    parts.scheme = Some(Scheme::HTTPS);
-    parts.authority = Authority::try_from(host.as_bytes()).ok();
+    if parts.authority.is_none() {
+        let Some(host) = request.headers().get(header::HOST) else {
+            return;
+        };
+        parts.authority = Authority::try_from(host.as_bytes()).ok();
+    }
+    parts.scheme = Some(scheme);
     if parts.path_and_query.is_none() {
         parts.path_and_query = Some(PathAndQuery::from_static("/"));
     }
@@ -152,21 +198,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn requests_over_tls_get_an_https_uri() {
+    fn requests_get_the_scheme_the_client_used() {
         #[rustfmt::skip]
         let table = [
-            ("/chat/?x=1",                   Some("example.com:8443"), "https://example.com:8443/chat/?x=1"),
-            ("/chat/",                       None,                     "/chat/"),
-            ("https://other.example/chat/",  Some("example.com"),      "https://other.example/chat/"),
+            ("/chat/?x=1",                   Some("example.com:8443"), true,  "https://example.com:8443/chat/?x=1"),
+            ("/chat/",                       None,                     true,  "/chat/"),
+            ("https://other.example/chat/",  Some("example.com"),      true,  "https://other.example/chat/"),
+            ("/chat/",                       Some("example.com"),      false, "/chat/"),
+            ("https://example.com/chat/",    Some("example.com"),      false, "http://example.com/chat/"),
         ];
-        for (uri, host, expected) in table {
+        for (uri, host, secure, expected) in table {
             let mut request = Request::get(uri);
             if let Some(host) = host {
                 request = request.header(header::HOST, host);
             }
             let mut request = request.body(()).unwrap();
-            mark_https(&mut request);
-            assert_eq!(request.uri().to_string(), expected);
+            set_scheme(&mut request, secure);
+            assert_eq!(request.uri().to_string(), expected, "{uri} secure={secure}");
         }
     }
 }

@@ -51,3 +51,31 @@ pub enum TlsError {
     )]
     Rejected(String),
 }
+
+/// A list of trusted proxies could not be read.
+///
+/// ```
+/// use aqueduct_server::{TrustedProxies, TrustedProxiesError};
+///
+/// let err = "10.0.0.0/8, nginx".parse::<TrustedProxies>().unwrap_err();
+/// assert!(matches!(err, TrustedProxiesError::NotAnAddress { .. }));
+/// assert!(err.to_string().contains("\"nginx\""));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustedProxiesError {
+    /// An entry is neither an IP address, a network nor `*`.
+    #[error(
+        "{entry:?} is not an IP address or network; write an address as `10.0.0.1` or `::1`, a network as `10.0.0.0/8` or `fd00::/8`, or `*` to trust every sender"
+    )]
+    NotAnAddress {
+        /// The entry, as written.
+        entry: String,
+    },
+    /// A network's prefix is longer than its address.
+    #[error("{entry:?}: a network's prefix length is at most 32 for IPv4 and 128 for IPv6")]
+    PrefixTooLong {
+        /// The entry, as written.
+        entry: String,
+    },
+}

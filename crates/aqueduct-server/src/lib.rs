@@ -9,10 +9,12 @@
 
 mod connection;
 mod error;
+mod proxy;
 mod server;
 mod tls;
 
-pub use error::TlsError;
+pub use error::{TlsError, TrustedProxiesError};
+pub use proxy::TrustedProxies;
 pub use server::Server;
 
 /// rustls, for [`Server::tls`]'s prepared config.

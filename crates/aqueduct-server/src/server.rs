@@ -9,14 +9,24 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aqueduct_core::__private::LogThrottle;
 use aqueduct_routing::ProtocolTypeRouter;
-use aqueduct_websocket::{Driver, Limits};
+use aqueduct_websocket::{Driver, Limits, Rate};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio_rustls::TlsAcceptor;
 
 use crate::connection::{Addrs, Protocol, Shared, serve_connection};
 use crate::error::TlsError;
+use crate::proxy::TrustedProxies;
 use crate::tls;
+
+/// The largest request head by default: what nginx's default buffers
+/// (four of 8 KiB) and Cloudflare accept, so a browser's request that got
+/// through them, big cookies and all, fits; twice Node.js's 16 KiB.
+const MAX_REQUEST_HEAD_SIZE: usize = 32 << 10;
+
+/// hyper's smallest read buffer, below which it cannot read a head.
+const MIN_REQUEST_HEAD_SIZE: usize = 8 << 10;
 
 type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -45,6 +55,8 @@ type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub struct Server {
     listener: TcpListener,
     limits: Limits,
+    proxies: Option<TrustedProxies>,
+    max_request_head_size: usize,
     shutdown_timeout: Duration,
     tls: Option<TlsAcceptor>,
     signal: Option<Signal>,
@@ -62,6 +74,8 @@ impl Server {
         Self {
             listener,
             limits: Limits::default(),
+            proxies: None,
+            max_request_head_size: MAX_REQUEST_HEAD_SIZE,
             shutdown_timeout: Duration::from_secs(10),
             tls: None,
             signal: None,
@@ -166,10 +180,115 @@ impl Server {
         self.limit(|limits| limits.close_timeout(timeout))
     }
 
+    /// Sets how many WebSockets may be open at once, counting handshakes
+    /// still being decided (default 50,000); a handshake past it gets
+    /// HTTP 503. `None` lifts the limit. See [`Limits::max_connections`].
+    pub fn max_connections(self, max: impl Into<Option<usize>>) -> Self {
+        self.limit(|limits| limits.max_connections(max))
+    }
+
+    /// Sets how many WebSockets one client address may have open at once
+    /// (default 1,000); a handshake past it gets HTTP 429. `None` lifts
+    /// the limit.
+    ///
+    /// The address is the client's as [`proxy_headers`](Self::proxy_headers)
+    /// resolves it; loopback clients are not counted, and an IPv6 client
+    /// counts as its /64. See [`Limits::max_connections_per_ip`].
+    pub fn max_connections_per_ip(self, max: impl Into<Option<usize>>) -> Self {
+        self.limit(|limits| limits.max_connections_per_ip(max))
+    }
+
+    /// Sets how fast one client address may open WebSockets (default 20 a
+    /// second, with a burst of 100); a handshake past it gets HTTP 429.
+    /// `None` lifts the limit. See [`Limits::handshake_rate_per_ip`].
+    pub fn handshake_rate_per_ip(self, rate: impl Into<Option<Rate>>) -> Self {
+        self.limit(|limits| limits.handshake_rate_per_ip(rate))
+    }
+
+    /// Sets how fast one connection may send messages (default 1,000 a
+    /// second, with a burst of 2,000); past it the connection is closed
+    /// with 1008. `None` lifts the limit. See [`Limits::message_rate`].
+    pub fn message_rate(self, rate: impl Into<Option<Rate>>) -> Self {
+        self.limit(|limits| limits.message_rate(rate))
+    }
+
+    /// Sets the largest request head (request line and headers) a client
+    /// may send (default 32 KiB); a larger one gets HTTP 431 (or, for a
+    /// URI alone too long, 414). Over HTTP/2 it is the header list size
+    /// the server advertises.
+    ///
+    /// The default fits the big cookie headers browsers send: it is what
+    /// nginx's default buffers and Cloudflare accept.
+    ///
+    /// # Panics
+    ///
+    /// Below 8 KiB, the least hyper can read a head with.
+    #[track_caller]
+    pub fn max_request_head_size(mut self, bytes: usize) -> Self {
+        assert!(
+            bytes >= MIN_REQUEST_HEAD_SIZE,
+            "max_request_head_size({bytes}) is below the 8 KiB hyper needs to read a request head; use at least 8192"
+        );
+        self.max_request_head_size = bytes;
+        self
+    }
+
+    /// Believes the proxy headers (`X-Forwarded-For`, `X-Forwarded-Proto`
+    /// and RFC 7239's `Forwarded`) of requests from `trusted` proxies, as
+    /// uvicorn's `--proxy-headers --forwarded-allow-ips` and Daphne's
+    /// `--proxy-headers` do: the scope's `client()` becomes the client the
+    /// proxy names, and its scheme `wss` (or `https`) when the proxy says
+    /// the client used TLS. Off by default.
+    ///
+    /// Requests from any other sender keep their own address, whatever
+    /// headers they carry. Through several proxies, `X-Forwarded-For` is
+    /// read from the right, passing over trusted proxies, and the first
+    /// address that is not one is the client. The limits per address count
+    /// that client, and HTTP requests carry it as an
+    /// [`aqueduct_core::ClientAddr`] extension.
+    ///
+    /// ```no_run
+    /// use aqueduct_server::{Server, TrustedProxies};
+    ///
+    /// # async fn run(app: aqueduct_routing::ProtocolTypeRouter) -> Result<(), Box<dyn std::error::Error>> {
+    /// // nginx on the same host:
+    /// Server::bind("127.0.0.1:8000").await?.proxy_headers(TrustedProxies::loopback());
+    /// // A load balancer on the private network:
+    /// Server::bind("0.0.0.0:8000")
+    ///     .await?
+    ///     .proxy_headers("10.0.0.0/8".parse()?)
+    ///     .serve(app)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn proxy_headers(mut self, trusted: TrustedProxies) -> Self {
+        self.proxies = Some(trusted);
+        self
+    }
+
     /// Sets how long a graceful shutdown waits for connections to finish
     /// their disconnect hooks (default 10 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Replaces every WebSocket limit and timeout at once with `limits`,
+    /// the type `ProtocolTypeRouter::limits` takes, so that one value can
+    /// serve both hosts. The methods above change one setting each.
+    ///
+    /// ```no_run
+    /// use aqueduct_server::Server;
+    /// use aqueduct_websocket::{Limits, Rate};
+    ///
+    /// # async fn run(app: aqueduct_routing::ProtocolTypeRouter) -> std::io::Result<()> {
+    /// let limits = Limits::new().message_rate(Rate::per_second(50).burst(100));
+    /// Server::bind("127.0.0.1:8000").await?.limits(limits).serve(app).await
+    /// # }
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -195,17 +314,27 @@ impl Server {
         let Self {
             listener,
             limits,
+            proxies,
+            max_request_head_size,
             shutdown_timeout,
             tls,
             signal,
         } = self;
+        let mut signal = signal.unwrap_or_else(|| Box::pin(terminate()));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            scheme,
+            trusted_proxies = proxies.as_ref().map(tracing::field::display),
+            "aqueduct listening"
+        );
         let shared = Arc::new(Shared {
             app: app.into(),
             driver: Driver::new(limits),
+            proxies,
+            max_request_head_size,
+            head_too_large: LogThrottle::new(),
         });
-        let mut signal = signal.unwrap_or_else(|| Box::pin(terminate()));
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        tracing::info!(addr = %listener.local_addr()?, scheme, "aqueduct listening");
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -299,6 +428,8 @@ impl fmt::Debug for Server {
         f.debug_struct("Server")
             .field("local_addr", &self.listener.local_addr().ok())
             .field("limits", &self.limits)
+            .field("proxies", &self.proxies)
+            .field("max_request_head_size", &self.max_request_head_size)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()

@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
+use crate::admission::Admission;
 use crate::handshake::accepting;
 use crate::io::DriverIo;
 use crate::limits::Limits;
@@ -26,7 +27,8 @@ use crate::shutdown::Shutdown;
 /// [`shutdown`](Self::shutdown) is then how that host closes the
 /// WebSockets, which it no longer sees once they are upgraded.
 ///
-/// Clones share everything: the tasks, the signal and the limits.
+/// Clones share everything: the tasks, the signal, the limits and what
+/// they count.
 ///
 /// ```
 /// use std::time::Duration;
@@ -41,6 +43,7 @@ use crate::shutdown::Shutdown;
 #[derive(Clone, Debug, Default)]
 pub struct Driver {
     limits: Arc<Limits>,
+    admission: Arc<Admission>,
     shutdown: Shutdown,
     tracker: TaskTracker,
 }
@@ -49,6 +52,7 @@ impl Driver {
     /// A driver with `limits` for every connection.
     pub fn new(limits: Limits) -> Self {
         Self {
+            admission: Arc::new(Admission::new(&limits)),
             limits: Arc::new(limits),
             ..Self::default()
         }
@@ -112,7 +116,10 @@ impl Driver {
     /// accepts, or its refusal.
     ///
     /// `client` and `server` are the connection's addresses, where the host
-    /// knows them; they go into the scope.
+    /// knows them; they go into the scope. `client` is also the address
+    /// the [limits](Limits) per client count; a host behind a proxy passes
+    /// the client the proxy names. A handshake past a limit is refused
+    /// (503 or 429) before `app` sees it.
     pub fn handshake<B, A, F>(
         &self,
         mut request: Request<B>,
@@ -135,33 +142,39 @@ impl Driver {
             client = client.map(tracing::field::display),
             channel = tracing::field::Empty,
         );
-        let decision = match accepting {
-            Ok(accepting) => {
+        let admitted = span.in_scope(|| self.admission.admit(client.map(|client| client.ip())));
+        let started = match (admitted, accepting) {
+            (Err(refusal), _) => Err(refusal.response()),
+            (Ok(_), Err(err)) => Err(span.in_scope(|| bad_handshake(err))),
+            (Ok(admitted), Ok(accepting)) => {
                 let (respond, decision) = oneshot::channel();
                 let io = DriverIo::new(
                     accepting,
                     respond,
                     upgrade,
                     self.limits.clone(),
+                    self.admission.clone(),
                     self.shutdown.clone(),
                 );
+                let run = app(scope, Box::new(io));
                 // The application's task owns the consumer and, after the
-                // upgrade, the socket: one task per connection from here on.
-                self.tracker
-                    .spawn(app(scope, Box::new(io)).instrument(span.clone()));
+                // upgrade, the socket: one task per connection from here
+                // on. It holds the admission, so the connection counts
+                // until the application is done with it, disconnect hook
+                // included.
+                let task = async move {
+                    let _admitted = admitted;
+                    run.await;
+                };
+                self.tracker.spawn(task.instrument(span.clone()));
                 Ok(decision)
             }
-            Err(err) => Err(err),
         };
         let timeout = self.limits.handshake_timeout;
         async move {
-            let decision = match decision {
+            let decision = match started {
                 Ok(decision) => decision,
-                Err(err) => {
-                    tracing::info!(error = err, "bad websocket handshake");
-                    let body = format!("bad WebSocket handshake: {err}");
-                    return text_response(StatusCode::BAD_REQUEST, body);
-                }
+                Err(refusal) => return refusal,
             };
             match tokio::time::timeout(timeout, decision).await {
                 Ok(Ok(response)) => response,
@@ -177,4 +190,13 @@ impl Driver {
         }
         .instrument(span)
     }
+}
+
+/// The answer to a handshake that breaks RFC 6455 (or RFC 8441).
+fn bad_handshake(err: &'static str) -> Response<Body> {
+    tracing::info!(error = err, "bad websocket handshake");
+    text_response(
+        StatusCode::BAD_REQUEST,
+        format!("bad WebSocket handshake: {err}"),
+    )
 }

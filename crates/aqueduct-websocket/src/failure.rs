@@ -4,11 +4,15 @@ use aqueduct_core::CloseCode;
 use hyper_tungstenite::tungstenite::Error;
 use hyper_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 
-/// How a connection ends after a read error.
+use crate::rate::Rate;
+
+/// How a connection ends after a read error, or a message past its rate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Failure {
     /// The client broke a rule: tell it why with a close frame.
     Close(CloseCode, &'static str),
+    /// The client sent messages faster than this: close with 1008.
+    TooManyMessages(Rate),
     /// The connection is gone; there is nobody to send a close frame to.
     Gone,
 }
@@ -69,7 +73,7 @@ mod tests {
         for (err, code) in table {
             let got = match classify(&err) {
                 Failure::Close(code, _) => Some(code.as_u16()),
-                Failure::Gone => None,
+                Failure::TooManyMessages(_) | Failure::Gone => None,
             };
             assert_eq!(got, code, "{err}");
         }

@@ -19,6 +19,7 @@ use hyper_tungstenite::tungstenite::protocol::Role;
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 
+use crate::admission::Admission;
 use crate::closing;
 use crate::failure::Failure;
 use crate::lean::LeanIo;
@@ -32,6 +33,8 @@ use aqueduct_core::__private::{text_into_tungstenite, text_response};
 pub(crate) struct DriverIo {
     phase: Phase,
     config: Arc<Limits>,
+    /// Where a connection closed for its message rate is logged.
+    admission: Arc<Admission>,
     shutdown: Shutdown,
 }
 
@@ -58,6 +61,7 @@ impl DriverIo {
         respond: oneshot::Sender<Response<Body>>,
         upgrade: OnUpgrade,
         config: Arc<Limits>,
+        admission: Arc<Admission>,
         shutdown: Shutdown,
     ) -> Self {
         Self {
@@ -68,6 +72,7 @@ impl DriverIo {
                 upgrade,
             })),
             config,
+            admission,
             shutdown,
         }
     }
@@ -173,22 +178,29 @@ impl DriverIo {
     /// Ends the connection after `failure`: a close frame with the reason
     /// for a client that broke a rule, nothing for one that is gone.
     fn fail(&mut self, failure: Failure) {
-        match failure {
+        let frame = match failure {
             Failure::Close(code, reason) => {
                 tracing::warn!(
                     code = code.as_u16(),
                     reason,
                     "closing: bad input from client"
                 );
-                let frame = CloseFrame::new(code).with_reason(reason);
-                let wait = self.config.close_timeout;
-                self.close_with(|open| closing::by_server(open, frame, wait));
+                CloseFrame::new(code).with_reason(reason)
+            }
+            Failure::TooManyMessages(rate) => {
+                // A flood from many clients at once must not flood the log.
+                self.admission.refused_messages(rate);
+                CloseFrame::new(CloseCode::POLICY_VIOLATION)
+                    .with_reason(format!("sent messages faster than {rate}"))
             }
             Failure::Gone => {
                 tracing::info!("websocket connection dropped without a close frame");
                 self.phase = Phase::Done(CloseCode::ABNORMAL);
+                return;
             }
-        }
+        };
+        let wait = self.config.close_timeout;
+        self.close_with(|open| closing::by_server(open, frame, wait));
     }
 
     /// Starts a close handshake on the open connection, by `start`.

@@ -14,6 +14,7 @@
 //! and writes the bare socket; any other IO (TLS, an HTTP/2 stream) works
 //! through hyper's `Upgraded`.
 
+mod admission;
 mod closing;
 mod driver;
 mod failure;
@@ -22,9 +23,12 @@ mod io;
 mod lean;
 mod limits;
 mod open;
+mod per_ip;
+mod rate;
 mod shutdown;
 mod stream;
 
 pub use driver::Driver;
 pub use handshake::is_websocket_request;
 pub use limits::Limits;
+pub use rate::Rate;

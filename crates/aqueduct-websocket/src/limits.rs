@@ -4,12 +4,26 @@ use std::time::Duration;
 
 use hyper_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::rate::Rate;
+
 /// Limits and timeouts of WebSocket connections, with Daphne's defaults
 /// where Daphne has one.
 ///
 /// aqueduct's `Server` sets these through its own builder methods; an
 /// application mounted in another host (axum) takes them from
-/// `ProtocolTypeRouter::limits`.
+/// `ProtocolTypeRouter::limits`. There the client's address is unknown, so
+/// the limits per client address do not apply; every other one does.
+///
+/// Daphne has no limit on connections, handshakes or messages; these
+/// defaults are meant to stop one abusive client, not to shape normal
+/// traffic:
+///
+/// | setting | default | past it |
+/// |---|---|---|
+/// | [`max_connections`](Self::max_connections) | 50,000 | `503` |
+/// | [`max_connections_per_ip`](Self::max_connections_per_ip) | 1,000 | `429` |
+/// | [`handshake_rate_per_ip`](Self::handshake_rate_per_ip) | 20 a second, burst 100 | `429` |
+/// | [`message_rate`](Self::message_rate) | 1,000 a second, burst 2,000 | close 1008 |
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,6 +44,10 @@ pub struct Limits {
     pub(crate) ping_timeout: Duration,
     pub(crate) write_timeout: Duration,
     pub(crate) close_timeout: Duration,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) max_connections_per_ip: Option<usize>,
+    pub(crate) handshake_rate_per_ip: Option<Rate>,
+    pub(crate) message_rate: Option<Rate>,
 }
 
 impl Default for Limits {
@@ -47,6 +65,24 @@ impl Default for Limits {
             ping_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),
+            // Below the 65,536 open files a service is commonly allowed
+            // (docs/topics/deployment.md's systemd unit), leaving room for
+            // HTTP connections: past it handshakes get a 503 rather than
+            // `accept` failing for want of file descriptors. Each idle
+            // connection costs a few KiB, so this is a few hundred MiB.
+            max_connections: Some(50_000),
+            // Generous for an office or a carrier-grade NAT, where many
+            // people share one address; still, no one address can hold
+            // more than a fiftieth of the server.
+            max_connections_per_ip: Some(1_000),
+            // A page opens a few WebSockets; 100 at once covers a NAT's
+            // clients reconnecting together after a restart, and 20 a
+            // second keeps one address to a small share of the handshakes
+            // a server can do (thousands a second).
+            handshake_rate_per_ip: Some(Rate::per_second(20).burst(100)),
+            // Far above what people or a 60 Hz game loop send; what it
+            // stops is a flood, or a client stuck in a loop.
+            message_rate: Some(Rate::per_second(1_000).burst(2_000)),
         }
     }
 }
@@ -115,6 +151,57 @@ impl Limits {
     /// (default 2 s).
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets how many WebSockets may be open at once, counting handshakes
+    /// still being decided (default 50,000); a handshake past it gets
+    /// HTTP 503. `None` lifts the limit.
+    ///
+    /// Keep it below the process's open-file limit, so that clients are
+    /// told 503 rather than left waiting while `accept` fails.
+    pub fn max_connections(mut self, max: impl Into<Option<usize>>) -> Self {
+        self.max_connections = max.into();
+        self
+    }
+
+    /// Sets how many WebSockets one client address may have open at once
+    /// (default 1,000); a handshake past it gets HTTP 429. `None` lifts
+    /// the limit.
+    ///
+    /// An IPv6 client's address is its /64 network, since one host
+    /// commonly has a whole /64 to pick addresses from. Loopback clients
+    /// are not counted: on the same host they are a reverse proxy
+    /// speaking for many clients (turn on the server's proxy headers so
+    /// that the clients behind it are counted), or tests and benchmarks.
+    /// Under a host that does not tell the driver the client's address
+    /// (axum) this limit does not apply.
+    pub fn max_connections_per_ip(mut self, max: impl Into<Option<usize>>) -> Self {
+        self.max_connections_per_ip = max.into();
+        self
+    }
+
+    /// Sets how fast one client address may open WebSockets (default 20 a
+    /// second, with a burst of 100); a handshake past it gets HTTP 429
+    /// with `Retry-After: 1`. `None` lifts the limit.
+    ///
+    /// Addresses are counted as for
+    /// [`max_connections_per_ip`](Self::max_connections_per_ip), loopback
+    /// excepted, and not at all under a host that does not tell the
+    /// client's address.
+    pub fn handshake_rate_per_ip(mut self, rate: impl Into<Option<Rate>>) -> Self {
+        self.handshake_rate_per_ip = rate.into();
+        self
+    }
+
+    /// Sets how fast one connection may send messages (default 1,000 a
+    /// second, with a burst of 2,000); past it the connection is closed
+    /// with 1008 (policy violation) and a reason saying so. `None` lifts
+    /// the limit.
+    ///
+    /// Control frames (ping, pong, close) are not counted.
+    pub fn message_rate(mut self, rate: impl Into<Option<Rate>>) -> Self {
+        self.message_rate = rate.into();
         self
     }
 

@@ -15,6 +15,7 @@ use tokio::time::{Instant, Sleep, sleep_until};
 use crate::failure::{Failure, classify};
 use crate::lean::LeanIo;
 use crate::limits::Limits;
+use crate::rate::{Rate, TokenBucket};
 use crate::shutdown::ShutdownWatch;
 use crate::stream::Stream;
 
@@ -31,6 +32,8 @@ pub(crate) struct Open {
     ping_sent: Option<Instant>,
     heartbeat: Pin<Box<Sleep>>,
     shutdown: ShutdownWatch,
+    /// The client's message rate, when it is limited.
+    messages: Option<(Rate, TokenBucket)>,
 }
 
 /// Why an open connection stopped waiting.
@@ -54,6 +57,9 @@ impl Open {
             ping_sent: None,
             heartbeat: Box::pin(sleep_until(now + config.ping_interval)),
             shutdown,
+            messages: config
+                .message_rate
+                .map(|rate| (rate, TokenBucket::full(rate, now))),
         }
     }
 
@@ -67,10 +73,15 @@ impl Open {
             }
             if let Poll::Ready(frame) = self.ws.poll_next_unpin(cx) {
                 self.heard = true;
-                match on_frame(frame) {
-                    Some(step) => return Poll::Ready(step),
-                    None => continue,
+                let Some(step) = on_frame(frame) else {
+                    continue;
+                };
+                if let Step::Deliver(Inbound::Receive(_)) = step
+                    && let Some(rate) = self.over_rate()
+                {
+                    return Poll::Ready(Step::Fail(Failure::TooManyMessages(rate)));
                 }
+                return Poll::Ready(step);
             }
             if self.heartbeat.as_mut().poll(cx).is_ready() {
                 match self.on_heartbeat(cx, config) {
@@ -81,6 +92,13 @@ impl Open {
             }
             return Poll::Pending;
         }
+    }
+
+    /// Counts one message from the client against its rate, if limited;
+    /// returns the rate if the message is one too many.
+    fn over_rate(&mut self) -> Option<Rate> {
+        let (rate, bucket) = self.messages.as_mut()?;
+        (!bucket.try_take(*rate, Instant::now)).then_some(*rate)
     }
 
     /// The heartbeat timer fired: ping a client quiet for a whole interval

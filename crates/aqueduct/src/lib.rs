@@ -51,8 +51,8 @@
 
 #[doc(inline)]
 pub use aqueduct_core::{
-    Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame,
-    ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
+    Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, ClientAddr, CloseCode,
+    CloseFrame, ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
     InMemoryChannelLayer, InMemoryConfig, Inbound, JsonWebsocketConsumer, LayerError, Message,
     NoEvents, Outbound, Param, Refusal, Result, Scope, ScopeKind, UrlParams, Utf8Bytes,
     WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
@@ -64,9 +64,9 @@ pub use aqueduct_routing::{HttpArm, PatternError, ProtocolTypeRouter, UrlRouter}
 pub use aqueduct_routing::{Views, views};
 #[cfg(feature = "server")]
 #[doc(inline)]
-pub use aqueduct_server::{Server, TlsError, rustls, serve};
+pub use aqueduct_server::{Server, TlsError, TrustedProxies, TrustedProxiesError, rustls, serve};
 #[doc(inline)]
-pub use aqueduct_websocket::{Driver, Limits, is_websocket_request};
+pub use aqueduct_websocket::{Driver, Limits, Rate, is_websocket_request};
 
 /// Middleware for WebSocket applications: origin checks, authentication,
 /// cookie sessions and per-user groups (see `docs/topics/security.md`).

@@ -9,6 +9,16 @@
 //! names others, as Django's `ALLOWED_HOSTS` (`chat.example.com`,
 //! `.example.com`, `*`).
 //!
+//! Behind a reverse proxy, `--proxy-headers` believes the client address
+//! and scheme in its `X-Forwarded-For`, `X-Forwarded-Proto` and
+//! `Forwarded` headers, when they come from loopback (a proxy on the same
+//! host), as uvicorn's `--proxy-headers` does. `--forwarded-allow-ips LIST`
+//! (or `AQUEDUCT_FORWARDED_ALLOW_IPS`) names the proxies to believe
+//! instead, addresses and networks separated by commas
+//! (`10.0.0.0/8, 127.0.0.1`), and turns the headers on too. Anyone else's
+//! headers are ignored, and the limits per client address count the
+//! client behind the proxy.
+//!
 //! `--redis URL` (or `AQUEDUCT_REDIS_URL`) puts the channel layer on Redis,
 //! so that several processes, and Django Channels workers on the same
 //! Redis, share the rooms. Several comma-separated URLs are shards, in the
@@ -19,6 +29,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use aqueduct::TrustedProxies;
 use aqueduct::prelude::*;
 use aqueduct::redis::{RedisChannelLayer, RedisConfig};
 use tracing_subscriber::EnvFilter;
@@ -58,6 +69,9 @@ async fn main() -> std::io::Result<()> {
             .tls_pem_files(cert, key)
             .map_err(std::io::Error::other)?;
         scheme = "https";
+    }
+    if let Some(trusted) = trusted_proxies() {
+        server = server.proxy_headers(trusted);
     }
     println!(
         "Chat server running: open {scheme}://{}/chat/",
@@ -101,6 +115,23 @@ fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
         hosts.push(SocketAddr::new(addr.ip(), port).to_string());
     }
     hosts
+}
+
+/// The proxies whose headers to believe, when `--proxy-headers` or
+/// `--forwarded-allow-ips` asks: uvicorn's flags, loopback by default.
+/// A list that does not parse stops the server, naming the bad entry.
+fn trusted_proxies() -> Option<TrustedProxies> {
+    let Some(list) = arg("--forwarded-allow-ips", "AQUEDUCT_FORWARDED_ALLOW_IPS") else {
+        let on = std::env::args().any(|arg| arg == "--proxy-headers");
+        return on.then(TrustedProxies::loopback);
+    };
+    match list.parse() {
+        Ok(trusted) => Some(trusted),
+        Err(err) => {
+            eprintln!("error: --forwarded-allow-ips: {err}");
+            std::process::exit(1);
+        }
+    }
 }
 
 /// The value after `flag` on the command line, else the environment

@@ -1,7 +1,8 @@
 //! `cargo run -p example-chat` as a user runs it: a process, a port, a URL.
 
 use aqueduct_tests::{
-    ExampleProcess, connect, expect_close, http_get, recv_text, send_text, try_connect,
+    ExampleProcess, connect, connect_with_headers, expect_close, http_get, recv_text, send_text,
+    try_connect,
 };
 
 const BINARY: &str = env!("CARGO_BIN_EXE_example-chat");
@@ -118,4 +119,71 @@ async fn only_pages_from_its_own_host_and_port_or_allowed_hosts_open_a_socket() 
     let refused = try_connect(&url, &[("origin", &local)]).await.err();
     assert_eq!(refused.map(|(status, _)| status), Some(403));
     assert!(chat.terminate());
+}
+
+// `--proxy-headers` and `--forwarded-allow-ips`. The chat does not show a
+// client its address, so these tests watch the limits per client address
+// instead: they count the client a trusted proxy names, and not loopback.
+// Handshakes from loopback naming one client in `X-Forwarded-For` are
+// refused with 429 past the default burst (100) only when the chat
+// believes the header.
+
+/// Handshakes to try: past the burst, with room for what is earned back
+/// while they run (20 a second).
+const HANDSHAKES: usize = 150;
+
+/// The first refusal of [`HANDSHAKES`] handshakes from one client behind
+/// the proxy, if there was one.
+async fn refusal_as_one_client(url: &str) -> Option<u16> {
+    let from = [("x-forwarded-for", "203.0.113.7")];
+    for _ in 0..HANDSHAKES {
+        if let Err((status, _)) = try_connect(url, &from).await {
+            return Some(status);
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn proxy_headers_are_believed_only_when_asked_and_only_from_trusted_proxies() {
+    #[rustfmt::skip]
+    let table: [(Invocation, Option<u16>); 5] = [
+        ((&[],                                                 &[]), None),
+        ((&["--proxy-headers"],                                &[]), Some(429)),
+        ((&["--forwarded-allow-ips", "10.0.0.0/8, 127.0.0.1"], &[]), Some(429)),
+        ((&[], &[("AQUEDUCT_FORWARDED_ALLOW_IPS", "127.0.0.1")]),     Some(429)),
+        // A proxy elsewhere is trusted; loopback, where the test is, is not.
+        ((&["--forwarded-allow-ips", "10.0.0.1"],              &[]), None),
+    ];
+    for ((args, env), refusal) in table {
+        let mut argv = vec!["--addr", "127.0.0.1:0"];
+        argv.extend(args);
+        let chat = ExampleProcess::start(BINARY, &argv, env);
+        let url = format!("ws://{}/ws/chat/lobby/", chat.addr());
+        assert_eq!(
+            refusal_as_one_client(&url).await,
+            refusal,
+            "{args:?} {env:?}"
+        );
+        // Another client behind the proxy is served all the same.
+        connect_with_headers(&url, &[("x-forwarded-for", "203.0.113.8")])
+            .await
+            .0;
+    }
+}
+
+#[test]
+fn a_list_that_does_not_parse_stops_the_server_naming_the_entry() {
+    let output = std::process::Command::new(BINARY)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--forwarded-allow-ips",
+            "10.0.0.1, nginx",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("\"nginx\""), "{stderr}");
 }

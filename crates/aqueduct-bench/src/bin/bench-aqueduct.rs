@@ -8,13 +8,17 @@
 //! --tls-key PATH` serves TLS as aqueduct's server does (HTTP/2 and
 //! HTTP/1.1 offered by ALPN).
 
-use aqueduct_bench::serving::{announce, aqueduct_under_test};
+use aqueduct_bench::serving::{announce, aqueduct_limits, aqueduct_under_test};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let (args, app) = aqueduct_under_test().await?;
-    // Default settings throughout: the figures are for aqueduct as shipped.
-    let mut server = aqueduct::Server::bind(&args.server.addr).await?;
+    // Default settings throughout, so that the figures are for aqueduct as
+    // shipped, but for the limits against abuse: the generator would trip
+    // them (see `aqueduct_limits`).
+    let mut server = aqueduct::Server::bind(&args.server.addr)
+        .await?
+        .limits(aqueduct_limits());
     if let Some((cert, key)) = args.tls.pem_files() {
         server = server
             .tls_pem_files(cert, key)

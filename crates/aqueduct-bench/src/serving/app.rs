@@ -7,7 +7,7 @@ use aqueduct::prelude::*;
 use aqueduct::redis::{RedisChannelLayer, RedisConfig};
 use clap::Parser;
 
-use super::{AqueductArgs, init_logging};
+use super::{AqueductArgs, aqueduct_limits, init_logging};
 
 /// What both aqueduct binaries do before they listen: read their command
 /// line, set up the process (logging, the open-file limit) and build the
@@ -22,8 +22,10 @@ pub async fn aqueduct_under_test() -> io::Result<(AqueductArgs, ProtocolTypeRout
 }
 
 /// The application under test, on the in-memory layer or on the Redis that
-/// `args` names. Default settings throughout: the figures are for
-/// aqueduct as shipped.
+/// `args` names. Default settings throughout, so that the figures are for
+/// aqueduct as shipped, but for the limits against abuse, which the
+/// generator would trip (see [`aqueduct_limits`]); they are the limits of
+/// the router's own driver, which bench-aqueduct-axum serves through.
 ///
 /// Fails when the Redis asked for cannot be reached, before the server
 /// announces itself: a Redis that is down fails the start, not the run.
@@ -38,7 +40,8 @@ async fn bench_app(args: &AqueductArgs) -> io::Result<ProtocolTypeRouter> {
                 .route("ws/echo/", example_echo::EchoConsumer::default)
                 .route("ws/chat/<room_name>/", example_chat::ChatConsumer::default),
         )
-        .with_channel_layer(layer);
+        .with_channel_layer(layer)
+        .limits(aqueduct_limits());
     Ok(app)
 }
 

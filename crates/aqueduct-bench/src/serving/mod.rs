@@ -10,7 +10,7 @@ mod tls;
 
 pub use app::aqueduct_under_test;
 pub use args::{AqueductArgs, RawEchoArgs, ServerArgs, TlsArgs};
-pub use config::websocket_config;
+pub use config::{aqueduct_limits, websocket_config};
 pub use ready::{announce, parse_ready_line};
 pub use setup::{init_logging, serve_baseline, terminated};
 pub(crate) use tls::HTTP_1_1;

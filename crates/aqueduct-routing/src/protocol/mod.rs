@@ -119,7 +119,12 @@ impl ProtocolTypeRouter {
 
     /// Sets the limits and timeouts of WebSockets served through the
     /// router's tower `Service` impl, in a host such as axum. aqueduct's
-    /// `Server` ignores these and uses its own settings.
+    /// `Server` ignores these and uses its own settings (`Server::limits`
+    /// takes the same value).
+    ///
+    /// The host does not tell the router the client's address, so the
+    /// limits per client address do not apply here; the limits on open
+    /// connections and on each connection's message rate do.
     ///
     /// ```
     /// use std::time::Duration;

@@ -139,7 +139,8 @@ impl ViewRequest {
     }
 
     /// Everything else known about the connection: the client's address
-    /// (for a WebSocket), the channel layer, middleware's extensions.
+    /// (where the host knows it: aqueduct's server tells it for HTTP and
+    /// WebSocket alike), the channel layer, middleware's extensions.
     pub fn scope(&self) -> &Scope {
         &self.scope
     }

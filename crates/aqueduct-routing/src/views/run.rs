@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use aqueduct_core::__private::{catch_panic, expect_connect};
 use aqueduct_core::{
-    Accept, Body, ChannelLayer, CloseCode, CloseFrame, ConnectionClosed, Inbound, Outbound, Param,
-    Scope, ScopeKind, WebsocketIo,
+    Accept, Body, ChannelLayer, ClientAddr, CloseCode, CloseFrame, ConnectionClosed, Inbound,
+    Outbound, Param, Scope, ScopeKind, WebsocketIo,
 };
 use http::{Request, StatusCode};
 use tokio::sync::Mutex;
@@ -34,7 +34,10 @@ pub(crate) async fn http(
         tracing::info!(path = %parts.uri.path(), "plain HTTP request to a WebSocket-only view; answering 400");
         return text_response(StatusCode::BAD_REQUEST, WEBSOCKET_REQUIRED);
     }
-    let mut scope = Scope::from_request_parts(ScopeKind::Http, &parts);
+    // The server puts the client's address on the request, as it puts it
+    // on a WebSocket's scope.
+    let client = parts.extensions.get::<ClientAddr>().map(|client| client.0);
+    let mut scope = Scope::from_request_parts(ScopeKind::Http, &parts).with_addrs(client, None);
     scope.params_mut().extend(params);
     scope.set_channel_layer(layer);
     // What middleware put on the request (a user, a session) is the scope's now.
