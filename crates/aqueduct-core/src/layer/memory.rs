@@ -1,23 +1,23 @@
 //! The in-memory channel layer: one process, no service to run.
 
+mod config;
+mod queue;
 mod receiver;
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
-use futures_util::task::AtomicWaker;
 use rand::Rng;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
+pub use self::config::InMemoryConfig;
+use self::queue::{Pop, Push, Queue};
 use self::receiver::QueueReceiver;
-use super::capacity::Capacities;
 use super::{
     ChannelLayer, GroupSendReport, LayerError, validate_channel_name, validate_group_name,
 };
@@ -46,82 +46,6 @@ const SHARDS: usize = 16;
 type RandomState = foldhash::quality::RandomState;
 type HashMap<K, V> = std::collections::HashMap<K, V, RandomState>;
 type HashSet<T> = std::collections::HashSet<T, RandomState>;
-
-/// Settings of an [`InMemoryChannelLayer`], with Channels' defaults.
-///
-/// ```
-/// use std::time::Duration;
-/// use aqueduct_core::{InMemoryChannelLayer, InMemoryConfig};
-///
-/// let layer = InMemoryChannelLayer::with_config(
-///     InMemoryConfig::default()
-///         .capacity(200)
-///         .channel_capacity("broadcast.*", 1000)
-///         .expiry(Duration::from_secs(30)),
-/// );
-/// # drop(layer);
-/// ```
-#[derive(Clone, Debug)]
-pub struct InMemoryConfig {
-    capacities: Capacities,
-    expiry: Duration,
-    group_expiry: Duration,
-}
-
-impl Default for InMemoryConfig {
-    fn default() -> Self {
-        Self {
-            capacities: Capacities::new(100),
-            expiry: Duration::from_secs(60),
-            group_expiry: Duration::from_secs(86_400),
-        }
-    }
-}
-
-impl InMemoryConfig {
-    /// Sets how many unread messages a channel holds (default 100).
-    pub fn capacity(mut self, capacity: usize) -> Self {
-        self.capacities.set_default(capacity);
-        self
-    }
-
-    /// Sets the capacity of channels whose name matches `pattern`, a glob
-    /// (`*` any run of characters, `?` one character). The first pattern
-    /// added that matches wins.
-    pub fn channel_capacity(mut self, pattern: impl Into<String>, capacity: usize) -> Self {
-        self.capacities.push(pattern.into(), capacity);
-        self
-    }
-
-    /// Uses `capacities`, default and patterns, in place of those set
-    /// before: a layer that keeps its own table can hand it on whole.
-    ///
-    /// ```
-    /// use aqueduct_core::{Capacities, InMemoryConfig};
-    ///
-    /// let mut capacities = Capacities::new(10);
-    /// capacities.push("websocket.*".into(), 20);
-    /// let config = InMemoryConfig::default().capacities(capacities);
-    /// # drop(config);
-    /// ```
-    pub fn capacities(mut self, capacities: Capacities) -> Self {
-        self.capacities = capacities;
-        self
-    }
-
-    /// Sets how long an unread message lives (default 60 s).
-    pub fn expiry(mut self, expiry: Duration) -> Self {
-        self.expiry = expiry;
-        self
-    }
-
-    /// Sets how long a group membership lives without being refreshed by
-    /// `group_add` (default 86400 s).
-    pub fn group_expiry(mut self, group_expiry: Duration) -> Self {
-        self.group_expiry = group_expiry;
-        self
-    }
-}
 
 /// A channel layer within one process, as Channels' `InMemoryChannelLayer`.
 ///
@@ -191,107 +115,15 @@ impl SweepClock {
 /// A group's members, each with when it was last added.
 type Members = HashMap<Arc<str>, Instant>;
 
-struct Queue {
-    capacity: usize,
-    /// Taken by the channel's senders and its one reader, each for a push
-    /// or a pop: a channel's reader is the only other party a send can
-    /// meet here.
-    messages: Mutex<VecDeque<(Instant, Event)>>,
-    /// Wakes `receive` calls.
-    notify: Notify,
-    /// Wakes the channel's `receiver` stream.
-    reader: AtomicWaker,
-    /// Set, under the `messages` lock, once `flush` or `close_channel` took
-    /// the queue out of the layer: a receive still waiting on it must move
-    /// to the channel's new queue, or it would never see another message.
-    retired: AtomicBool,
-}
-
-/// What happened when a message was offered to a queue.
-enum Push {
-    Queued,
-    Full,
-}
-
-/// What a receiver found in a queue.
-enum Pop {
-    Event(Event),
-    Empty,
-    Retired,
-}
-
-impl Queue {
-    /// Drops messages older than `expiry`; returns whether any were dropped.
-    fn prune(messages: &mut VecDeque<(Instant, Event)>, now: Instant, expiry: Duration) -> bool {
-        let before = messages.len();
-        while messages
-            .front()
-            .is_some_and(|(sent, _)| now - *sent >= expiry)
-        {
-            messages.pop_front();
-        }
-        messages.len() != before
-    }
-
-    fn push(&self, event: Event, now: Instant, expiry: Duration) -> (Push, bool) {
-        let mut messages = lock(&self.messages);
-        let expired = Self::prune(&mut messages, now, expiry);
-        if messages.len() >= self.capacity {
-            return (Push::Full, expired);
-        }
-        messages.push_back((now, event));
-        drop(messages);
-        self.notify.notify_one();
-        self.reader.wake();
-        (Push::Queued, expired)
-    }
-
-    fn pop(&self, expiry: Duration) -> (Pop, bool) {
-        let mut messages = lock(&self.messages);
-        if self.retired.load(Ordering::Relaxed) {
-            return (Pop::Retired, false);
-        }
-        // An empty queue has nothing to expire: no need to read the clock,
-        // which the run loop would otherwise do on every wake-up.
-        if messages.is_empty() {
-            return (Pop::Empty, false);
-        }
-        let expired = Self::prune(&mut messages, Instant::now(), expiry);
-        let pop = match messages.pop_front() {
-            Some((_, event)) => Pop::Event(event),
-            None => Pop::Empty,
-        };
-        (pop, expired)
-    }
-
-    /// Drops the messages of a queue the layer no longer holds and wakes
-    /// its receiver, which then looks the channel up again.
-    fn retire(&self) {
-        let mut messages = lock(&self.messages);
-        self.retired.store(true, Ordering::Relaxed);
-        messages.clear();
-        drop(messages);
-        self.notify.notify_waiters();
-        self.reader.wake();
-    }
-}
-
-/// A poisoned lock only means another thread panicked mid-operation; the
-/// maps stay structurally valid, so keep serving.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A shard, for looking up (see [`lock`] on poisoning).
+/// A shard, for looking up. A poisoned lock only means another thread
+/// panicked mid-operation; the maps stay structurally valid, so keep serving.
 fn read<T>(shard: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     shard
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A shard, for changing (see [`lock`] on poisoning).
+/// A shard, for changing (see [`read`] on poisoning).
 fn write<T>(shard: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     shard
         .write()
@@ -330,15 +162,7 @@ impl Inner {
         // Another thread may have made it between the two locks.
         write(shard)
             .entry(Arc::from(channel))
-            .or_insert_with(|| {
-                Arc::new(Queue {
-                    capacity: self.config.capacities.for_channel(channel),
-                    messages: Mutex::new(VecDeque::new()),
-                    notify: Notify::new(),
-                    reader: AtomicWaker::new(),
-                    retired: AtomicBool::new(false),
-                })
-            })
+            .or_insert_with(|| Arc::new(Queue::new(self.config.capacities.for_channel(channel))))
             .clone()
     }
 
@@ -429,11 +253,11 @@ impl Inner {
                 if Arc::strong_count(queue) > 1 {
                     return true;
                 }
-                let mut messages = lock(&queue.messages);
-                if Queue::prune(&mut messages, now, self.config.expiry) {
+                let (expired, left) = queue.sweep(now, self.config.expiry);
+                if expired {
                     expired_channels.insert(name.clone());
                 }
-                !messages.is_empty()
+                left
             });
         }
         self.sweep_groups(now, &expired_channels);
