@@ -32,8 +32,8 @@ mod support;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::support::{
-        catch_panic, expect_connect, log_skipped, text_from_tungstenite, text_into_tungstenite,
-        text_response,
+        Sparse, catch_panic, deliver_locally, expect_connect, log_skipped, text_from_tungstenite,
+        text_into_tungstenite, text_response,
     };
 }
 
@@ -46,7 +46,7 @@ pub use error::{Error, Result};
 pub use event::{Event, EventError, NoEvents};
 pub use layer::{
     Capacities, ChannelLayer, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,
-    validate_channel_name, validate_group_name,
+    Overflow, validate_channel_name, validate_group_name,
 };
 pub use message::{Message, Utf8Bytes};
 pub use scope::{Param, Scope, ScopeKind, UrlParams};

@@ -54,8 +54,8 @@ pub use aqueduct_core::{
     Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, CloseCode, CloseFrame,
     ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
     InMemoryChannelLayer, InMemoryConfig, Inbound, JsonWebsocketConsumer, LayerError, Message,
-    NoEvents, Outbound, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes, WebsocketApp,
-    WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
+    NoEvents, Outbound, Overflow, Param, Result, Scope, ScopeKind, UrlParams, Utf8Bytes,
+    WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
 };
 #[doc(inline)]
 pub use aqueduct_routing::{HttpArm, PatternError, ProtocolTypeRouter, UrlRouter};

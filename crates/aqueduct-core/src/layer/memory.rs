@@ -1,6 +1,7 @@
 //! The in-memory channel layer: one process, no service to run.
 
 mod config;
+mod deliver;
 mod queue;
 mod receiver;
 
@@ -16,10 +17,10 @@ use rand::Rng;
 use tokio::time::Instant;
 
 pub use self::config::InMemoryConfig;
-use self::queue::{Pop, Push, Queue};
+use self::queue::{Pop, Push, Queue, WhenFull};
 use self::receiver::QueueReceiver;
 use super::{
-    ChannelLayer, GroupSendReport, LayerError, validate_channel_name, validate_group_name,
+    ChannelLayer, GroupSendReport, LayerError, Overflow, validate_channel_name, validate_group_name,
 };
 use crate::event::Event;
 use crate::support::log_skipped;
@@ -137,6 +138,21 @@ impl InMemoryChannelLayer {
         Self::default()
     }
 
+    /// Hands `event` to `channels` under `overflow`, as a group send to
+    /// them would (see `__private::deliver_locally`).
+    pub(crate) async fn send_to_channels<S: AsRef<str>>(
+        &self,
+        channels: &[S],
+        event: &Event,
+        overflow: Overflow,
+    ) -> GroupSendReport {
+        let now = Instant::now();
+        self.inner.maybe_sweep(now);
+        self.inner
+            .send_to_channels(channels, event, overflow, now)
+            .await
+    }
+
     /// Creates a layer with the given settings.
     pub fn with_config(config: InMemoryConfig) -> Self {
         Self {
@@ -166,14 +182,6 @@ impl Inner {
             .clone()
     }
 
-    fn push(&self, channel: &str, event: Event, now: Instant) -> Push {
-        let (push, expired) = self.queue(channel).push(event, now, self.config.expiry);
-        if expired {
-            self.remove_from_groups(channel);
-        }
-        push
-    }
-
     /// Channels drops a channel from every group once a message to it
     /// expires: its reader is evidently gone.
     fn remove_from_groups(&self, channel: &str) {
@@ -201,9 +209,14 @@ impl Inner {
             .collect()
     }
 
-    /// Waits for the next event in `queue`, the queue of `channel`;
-    /// `None` if the queue was retired meanwhile.
-    async fn receive_from(&self, queue: &Queue, channel: &str) -> Option<Event> {
+    /// Waits for what `queue`, the queue of `channel`, has for its reader
+    /// next: an event, or a report of misses; `None` if the queue was
+    /// retired meanwhile.
+    async fn receive_from(
+        &self,
+        queue: &Queue,
+        channel: &str,
+    ) -> Option<Result<Event, LayerError>> {
         loop {
             // Register for a wake-up before looking, so a push between the
             // look and the wait is not missed.
@@ -211,15 +224,16 @@ impl Inner {
             tokio::pin!(notified);
             notified.as_mut().enable();
             match self.pop(queue, channel) {
-                Pop::Event(event) => return Some(event),
+                Pop::Event(event) => return Some(Ok(event)),
+                Pop::Missed(missed) => return Some(Err(overflowed(channel, missed))),
                 Pop::Retired => return None,
                 Pop::Empty => notified.await,
             }
         }
     }
 
-    /// Takes the next event from `queue`, the queue of `channel`, and drops
-    /// the channel from its groups if one of its messages had expired.
+    /// Takes what `queue`, the queue of `channel`, has next, and drops the
+    /// channel from its groups if one of its messages had expired.
     fn pop(&self, queue: &Queue, channel: &str) -> Pop {
         let (pop, expired) = queue.pop(self.config.expiry);
         if expired {
@@ -306,9 +320,11 @@ impl ChannelLayer for InMemoryChannelLayer {
         validate_channel_name(channel)?;
         let now = Instant::now();
         self.inner.maybe_sweep(now);
-        match self.inner.push(channel, event, now) {
+        match self.inner.push(channel, &event, now, WhenFull::Refuse) {
             Push::Queued => Ok(()),
-            Push::Full => Err(LayerError::ChannelFull {
+            // A reader owed a report of misses takes nothing until it has
+            // read it: to the sender, the channel is full.
+            Push::Full | Push::Missed | Push::Retired => Err(LayerError::ChannelFull {
                 channel: channel.to_owned(),
             }),
         }
@@ -318,8 +334,8 @@ impl ChannelLayer for InMemoryChannelLayer {
         validate_channel_name(channel)?;
         loop {
             let queue = self.inner.queue(channel);
-            if let Some(event) = self.inner.receive_from(&queue, channel).await {
-                return Ok(event);
+            if let Some(received) = self.inner.receive_from(&queue, channel).await {
+                return received;
             }
         }
     }
@@ -361,18 +377,26 @@ impl ChannelLayer for InMemoryChannelLayer {
     }
 
     async fn group_send(&self, group: &str, event: Event) -> Result<GroupSendReport, LayerError> {
+        self.group_send_with(group, event, self.inner.config.overflow)
+            .await
+    }
+
+    async fn group_send_with(
+        &self,
+        group: &str,
+        event: Event,
+        overflow: Overflow,
+    ) -> Result<GroupSendReport, LayerError> {
         validate_group_name(group)?;
         // One reading of the clock for the whole send.
         let now = Instant::now();
         self.inner.maybe_sweep(now);
-        let mut report = GroupSendReport::default();
-        for member in self.inner.members(group, now) {
-            match self.inner.push(&member, event.clone(), now) {
-                Push::Queued => report.delivered += 1,
-                Push::Full => report.over_capacity += 1,
-            }
-        }
-        log_skipped(group, &report);
+        let members = self.inner.members(group, now);
+        let report = self
+            .inner
+            .send_to_channels(&members, &event, overflow, now)
+            .await;
+        log_skipped(group, &report, overflow);
         Ok(report)
     }
 
@@ -406,6 +430,17 @@ impl fmt::Debug for InMemoryChannelLayer {
     }
 }
 
+/// The error a reader gets in place of the `missed` messages it fell
+/// behind on.
+fn overflowed(channel: &str, missed: u64) -> LayerError {
+    LayerError::Overflowed {
+        channel: channel.to_owned(),
+        missed,
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests;
 #[cfg(test)]
 mod receiver_tests;
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aqueduct_core::__private::log_skipped;
-use aqueduct_core::{Event, GroupSendReport, LayerError};
+use aqueduct_core::{Event, GroupSendReport, LayerError, Overflow};
 use futures_util::future::try_join_all;
 
 use super::{Inner, non_local_name, now};
@@ -73,7 +73,8 @@ impl Inner {
                 }
             }
         }
-        log_skipped(group, &report);
+        // The layer drops a full member's message, as channels_redis does.
+        log_skipped(group, &report, Overflow::Drop);
         Ok(report)
     }
 

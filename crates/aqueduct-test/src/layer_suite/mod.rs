@@ -9,9 +9,9 @@
 //!   default, `ChannelFull` past it, and a receive makes room;
 //!   `channel_capacity` patterns, the first match winning; `close_channel`
 //!   touches no other channel;
-//! - groups: `group_send` skips full members and counts them in its
-//!   [`GroupSendReport`](aqueduct_core::GroupSendReport); a group nobody
-//!   joined; `group_discard`, of non-members too;
+//! - groups: under `Overflow::Drop`, `group_send_with` skips full members
+//!   and counts them in its [`GroupSendReport`](aqueduct_core::GroupSendReport);
+//!   a group nobody joined; `group_discard`, of non-members too;
 //! - names: every operation refuses bad channel and group names; names
 //!   from `new_channel` are valid, process-local and unique;
 //! - receiving: a waiting receiver is woken, by `send` and `group_send`;
@@ -230,7 +230,7 @@ macro_rules! layer_suite {
             default_capacity_is_100_and_a_receive_makes_room,
             channel_capacity_patterns_first_match_wins,
             close_channel_leaves_other_channels_alone,
-            group_send_skips_full_members_and_counts_them,
+            drop_skips_full_members_and_counts_them,
             group_send_to_an_unknown_group_reaches_nobody,
             group_discard_of_non_members_is_fine,
             every_operation_validates_names,

@@ -2,19 +2,22 @@
 
 use std::time::Duration;
 
+use crate::layer::Overflow;
 use crate::layer::capacity::Capacities;
 
-/// Settings of an [`InMemoryChannelLayer`], with Channels' defaults.
+/// Settings of an [`InMemoryChannelLayer`](super::InMemoryChannelLayer),
+/// with Channels' defaults and aqueduct's overflow policy.
 ///
 /// ```
 /// use std::time::Duration;
-/// use aqueduct_core::{InMemoryChannelLayer, InMemoryConfig};
+/// use aqueduct_core::{InMemoryChannelLayer, InMemoryConfig, Overflow};
 ///
 /// let layer = InMemoryChannelLayer::with_config(
 ///     InMemoryConfig::default()
 ///         .capacity(200)
 ///         .channel_capacity("broadcast.*", 1000)
-///         .expiry(Duration::from_secs(30)),
+///         .expiry(Duration::from_secs(30))
+///         .overflow(Overflow::Close),
 /// );
 /// # drop(layer);
 /// ```
@@ -23,6 +26,7 @@ pub struct InMemoryConfig {
     pub(super) capacities: Capacities,
     pub(super) expiry: Duration,
     pub(super) group_expiry: Duration,
+    pub(super) overflow: Overflow,
 }
 
 impl Default for InMemoryConfig {
@@ -31,6 +35,7 @@ impl Default for InMemoryConfig {
             capacities: Capacities::new(100),
             expiry: Duration::from_secs(60),
             group_expiry: Duration::from_secs(86_400),
+            overflow: Overflow::Close,
         }
     }
 }
@@ -76,6 +81,15 @@ impl InMemoryConfig {
     /// `group_add` (default 86400 s).
     pub fn group_expiry(mut self, group_expiry: Duration) -> Self {
         self.group_expiry = group_expiry;
+        self
+    }
+
+    /// Sets what `group_send` does for a member whose channel is full
+    /// (default [`Overflow::Close`]: that member's reader is told, and a
+    /// consumer's connection closes with 4013). `group_send_with` takes
+    /// another policy for one send.
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
         self
     }
 }
