@@ -296,33 +296,73 @@ async fn a_flooded_chat_reader_gets_every_message_or_is_closed_with_4013() {
     server.shutdown().await;
 }
 
+/// Three members of a room on a test server: one that reads nothing until
+/// asked to (`?who=slow`, its socket buffers kept small), one that reads
+/// everything as it comes, and a flooder.
+struct Members {
+    slow: Client,
+    normal: JoinHandle<Reading>,
+    normal_read: watch::Receiver<u64>,
+    sink: SplitSink<Client, WsMessage>,
+    drain: JoinHandle<()>,
+}
+
+impl Members {
+    /// Connects the three to `/ws/room/<name>/`; the normal member expects
+    /// `count` messages.
+    async fn join(server: &TestServer, name: &str, count: u64) -> Self {
+        let url = server.ws(&format!("/ws/room/{name}/"));
+        let slow = small_buffered_client(&format!("{url}?who=slow"), server.addr()).await;
+        let quiet = Duration::from_secs(10);
+        let (normal, normal_read) = spawn_reader(connect(&url).await, count, seq_of, quiet);
+        let (sink, drain) = flooder(&url).await;
+        Self {
+            slow,
+            normal,
+            normal_read,
+            sink,
+            drain,
+        }
+    }
+
+    /// Floods `count` messages, at most 50 ahead of the normal member, whose
+    /// channel so never fills, and checks that it got every one.
+    async fn flood_paced(&mut self, count: u64) {
+        let pace = Some((self.normal_read.clone(), 50));
+        flood(&mut self.sink, count, text, pace).await;
+        let normal = (&mut self.normal).await.unwrap();
+        assert_eq!(normal.received, count, "the normal member: {normal:?}");
+    }
+
+    /// Reads what the slow member gets from now on, up to `count`.
+    async fn read_slow(self, count: u64, quiet: Duration) -> Reading {
+        let Self {
+            slow, sink, drain, ..
+        } = self;
+        let reading = read(slow.split().1, count, seq_of, quiet, watch::channel(0).0).await;
+        drop(sink);
+        drain.abort();
+        reading
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_falls_behind_is_closed_with_4013_and_every_message_accounted_for() {
     // Enough to fill a channel of 100 and the socket buffers before it.
     const COUNT: u64 = 5_000;
     let (server, mut disconnects) =
         room_server(InMemoryConfig::default(), None, Duration::from_secs(60)).await;
-    let url = server.ws("/ws/room/behind/");
-    let slow = small_buffered_client(&format!("{url}?who=slow"), server.addr()).await;
-    let quiet = Duration::from_secs(5);
-    let (normal, normal_read) = spawn_reader(connect(&url).await, COUNT, seq_of, quiet);
-    let (mut sink, drain) = flooder(&url).await;
-
-    // Paced by the normal reader, whose channel never fills.
-    flood(&mut sink, COUNT, text, Some((normal_read, 50))).await;
-    let normal = normal.await.unwrap();
-    assert_eq!(normal.received, COUNT, "the normal member: {normal:?}");
+    let mut members = Members::join(&server, "behind", COUNT).await;
+    members.flood_paced(COUNT).await;
 
     // Only now does the slow member read: what its socket held, then the close.
-    let slow = read(slow.split().1, COUNT, seq_of, quiet, watch::channel(0).0).await;
+    let slow = members.read_slow(COUNT, Duration::from_secs(5)).await;
     eprintln!("the slow member: {slow:?}");
     assert_eq!(slow.gap, None, "{slow:?}");
     assert!(slow.received < COUNT, "{slow:?}");
     // Everything sent to it was either received or counted as missed.
     assert_eq!(slow.received + slow.missed(), COUNT, "{slow:?}");
     assert_eq!(disconnect_of(&mut disconnects, "slow").await, 4013);
-    drop(sink);
-    drain.abort();
     server.shutdown().await;
 }
 
@@ -332,14 +372,8 @@ async fn a_reader_that_never_reads_is_dropped_by_the_write_timeout_and_its_misse
     let capture = LogCapture::global();
     let (server, mut disconnects) =
         room_server(InMemoryConfig::default(), None, Duration::from_millis(500)).await;
-    let url = server.ws("/ws/room/never/");
-    let never = small_buffered_client(&format!("{url}?who=slow"), server.addr()).await;
-    let quiet = Duration::from_secs(5);
-    let (normal, normal_read) = spawn_reader(connect(&url).await, COUNT, seq_of, quiet);
-    let (mut sink, drain) = flooder(&url).await;
-
-    flood(&mut sink, COUNT, text, Some((normal_read, 50))).await;
-    assert_eq!(normal.await.unwrap().received, COUNT);
+    let mut members = Members::join(&server, "never", COUNT).await;
+    members.flood_paced(COUNT).await;
 
     // Its consumer waited on a send the client never read: the write
     // timeout dropped the connection, with no close frame to send.
@@ -356,7 +390,7 @@ async fn a_reader_that_never_reads_is_dropped_by_the_write_timeout_and_its_misse
         .and_then(|(_, rest)| rest.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("no count in {line}"));
 
-    let never = read(never.split().1, COUNT, seq_of, quiet, watch::channel(0).0).await;
+    let never = members.read_slow(COUNT, Duration::from_secs(5)).await;
     eprintln!("the member that never read: {never:?}, missed {missed}");
     assert_eq!(never.gap, None, "{never:?}");
     assert_eq!(never.close, None, "nothing could reach it");
@@ -364,8 +398,6 @@ async fn a_reader_that_never_reads_is_dropped_by_the_write_timeout_and_its_misse
     // The connection was dropped while the flood went on: what it missed
     // is counted up to then, and the rest was no longer sent to it.
     assert!(missed > 0 && never.received + missed < COUNT, "{never:?}");
-    drop(sink);
-    drain.abort();
     server.shutdown().await;
 }
 
@@ -375,32 +407,21 @@ async fn drop_loses_messages_silently_as_channels_does_but_logs_it() {
     let capture = LogCapture::global();
     let config = InMemoryConfig::default().overflow(Overflow::Drop);
     let (server, _) = room_server(config, None, Duration::from_secs(60)).await;
-    let url = server.ws("/ws/room/drop/");
-    let slow = small_buffered_client(&format!("{url}?who=slow"), server.addr()).await;
-    let quiet = Duration::from_secs(5);
-    let (normal, normal_read) = spawn_reader(connect(&url).await, COUNT, seq_of, quiet);
-    let (mut sink, drain) = flooder(&url).await;
+    let mut members = Members::join(&server, "drop", COUNT).await;
+    members.flood_paced(COUNT).await;
 
-    flood(&mut sink, COUNT, text, Some((normal_read, 50))).await;
-    assert_eq!(normal.await.unwrap().received, COUNT);
-
-    let slow = read(
-        slow.split().1,
-        COUNT,
-        seq_of,
-        Duration::from_secs(1),
-        watch::channel(0).0,
-    )
-    .await;
+    let slow = members.read_slow(COUNT, Duration::from_secs(1)).await;
     eprintln!("the slow member under Drop: {slow:?}");
     // The member was sent every message, got fewer, and was told nothing.
     assert!(slow.received < COUNT, "{slow:?}");
     assert_eq!((&slow.gap, &slow.close), (&None, &None), "{slow:?}");
     capture
-        .wait_for(&["WARN", "group=\"room\"", "group_send dropped messages"])
+        .wait_for(&[
+            "WARN",
+            "group=\"room\"",
+            "messages dropped for channels that were full",
+        ])
         .await;
-    drop(sink);
-    drain.abort();
     server.shutdown().await;
 }
 
@@ -414,12 +435,13 @@ async fn wait_holds_the_flood_back_until_the_slow_reader_reads_and_loses_nothing
         Duration::from_secs(60),
     )
     .await;
-    let url = server.ws("/ws/room/wait/");
-    let slow = small_buffered_client(&format!("{url}?who=slow"), server.addr()).await;
-    let quiet = Duration::from_secs(10);
-    let (normal, _) = spawn_reader(connect(&url).await, COUNT, seq_of, quiet);
-    let (mut sink, drain) = flooder(&url).await;
-
+    let Members {
+        slow,
+        normal,
+        mut sink,
+        drain,
+        ..
+    } = Members::join(&server, "wait", COUNT).await;
     let flooding = tokio::spawn(async move {
         flood(&mut sink, COUNT, text, None).await;
         sink
@@ -427,6 +449,7 @@ async fn wait_holds_the_flood_back_until_the_slow_reader_reads_and_loses_nothing
     // The slow member starts reading late; the senders wait for it.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(!flooding.is_finished(), "the flood was not held back");
+    let quiet = Duration::from_secs(10);
     let slow = read(slow.split().1, COUNT, seq_of, quiet, watch::channel(0).0).await;
     assert_eq!(
         (slow.received, &slow.gap, &slow.close),
@@ -449,21 +472,13 @@ async fn wait_past_its_timeout_closes_the_slow_reader_with_4013() {
         Duration::from_secs(60),
     )
     .await;
-    let url = server.ws("/ws/room/timeout/");
-    let slow = small_buffered_client(&format!("{url}?who=slow"), server.addr()).await;
-    let quiet = Duration::from_secs(5);
-    let (normal, normal_read) = spawn_reader(connect(&url).await, COUNT, seq_of, quiet);
-    let (mut sink, drain) = flooder(&url).await;
+    let mut members = Members::join(&server, "timeout", COUNT).await;
+    members.flood_paced(COUNT).await;
 
-    flood(&mut sink, COUNT, text, Some((normal_read, 50))).await;
-    assert_eq!(normal.await.unwrap().received, COUNT);
-
-    let slow = read(slow.split().1, COUNT, seq_of, quiet, watch::channel(0).0).await;
+    let slow = members.read_slow(COUNT, Duration::from_secs(5)).await;
     eprintln!("the slow member under Wait: {slow:?}");
     assert_eq!(slow.gap, None, "{slow:?}");
     assert_eq!(slow.received + slow.missed(), COUNT, "{slow:?}");
     assert_eq!(disconnect_of(&mut disconnects, "slow").await, 4013);
-    drop(sink);
-    drain.abort();
     server.shutdown().await;
 }

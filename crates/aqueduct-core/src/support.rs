@@ -63,14 +63,15 @@ pub fn text_into_tungstenite(text: Utf8Bytes) -> tungstenite::Utf8Bytes {
     text.into_tungstenite()
 }
 
-/// Logs the members a group send found full: every layer says it the same
-/// way.
+/// Logs the channels a message found full, every layer the same way: a
+/// group send's members (with the `group`), or the channels a Redis layer
+/// hands on to in its process.
 ///
 /// Under `Overflow::Drop` nobody else will ever say it, so it is a WARN,
 /// at most one a second for the whole process with the count since the
-/// last (see [`Sparse`]). Under `Close` and `Wait` each member's own
+/// last (see [`Sparse`]). Under `Close` and `Wait` each reader's own
 /// connection logs its close, and this is only a DEBUG line.
-pub fn log_skipped(group: &str, report: &GroupSendReport, overflow: Overflow) {
+pub fn log_skipped(group: Option<&str>, report: &GroupSendReport, overflow: Overflow) {
     if report.over_capacity == 0 {
         return;
     }
@@ -78,7 +79,7 @@ pub fn log_skipped(group: &str, report: &GroupSendReport, overflow: Overflow) {
         tracing::debug!(
             group,
             over_capacity = report.over_capacity,
-            "group_send found full channels; their readers are told"
+            "channels were full; their readers are told"
         );
         return;
     }
@@ -87,8 +88,8 @@ pub fn log_skipped(group: &str, report: &GroupSendReport, overflow: Overflow) {
         tracing::warn!(
             group,
             dropped,
-            "group_send dropped messages for members whose channels were full \
-             (Overflow::Drop); those members are not told"
+            "messages dropped for channels that were full (Overflow::Drop): \
+             their readers are not keeping up, and are not told"
         );
     }
 }

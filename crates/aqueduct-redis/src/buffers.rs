@@ -1,8 +1,8 @@
 //! The queues a process keeps for its own channels, which both layers
 //! fill with what they read off Redis.
 
-use aqueduct_core::__private::{Sparse, deliver_locally};
-use aqueduct_core::{Event, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, Overflow};
+use aqueduct_core::__private::{deliver_locally, log_skipped};
+use aqueduct_core::{Event, InMemoryChannelLayer, InMemoryConfig, Overflow};
 
 use crate::config::RedisConfig;
 
@@ -40,29 +40,5 @@ pub(crate) async fn hand_to_channels(
     overflow: Overflow,
 ) {
     let report = deliver_locally(buffers, channels, event, overflow).await;
-    log_full(&report, overflow);
-}
-
-/// Logs the local channels a message found full: under `Drop` sparsely at
-/// WARN, for nobody else will say it; under `Close` each reader's
-/// connection says it when it closes.
-pub(crate) fn log_full(report: &GroupSendReport, overflow: Overflow) {
-    if report.over_capacity == 0 {
-        return;
-    }
-    if overflow != Overflow::Drop {
-        tracing::debug!(
-            over_capacity = report.over_capacity,
-            "local channels were full; their readers are told"
-        );
-        return;
-    }
-    static DROPPED: Sparse = Sparse::new();
-    if let Some(dropped) = DROPPED.add(report.over_capacity as u64) {
-        tracing::warn!(
-            dropped,
-            "local channels were full: their readers are not keeping up; \
-             messages dropped (Overflow::Drop)"
-        );
-    }
+    log_skipped(None, &report, overflow);
 }

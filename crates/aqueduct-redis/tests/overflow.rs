@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use aqueduct_core::{
@@ -17,7 +15,7 @@ use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
 use aqueduct_test::{Output, WebsocketCommunicator};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use support::{layer, redis_available, redis_url, sorted_set, unique_prefix};
+use support::{capture_logs, layer, logs, redis_available, redis_url, sorted_set, unique_prefix};
 
 /// What the room carries: `{"type": "room.message", "n": …}`.
 #[derive(Serialize, Deserialize)]
@@ -49,36 +47,9 @@ impl WebsocketConsumer for Member {
     }
 }
 
-/// Every line logged in this test binary.
-static LOGS: Mutex<String> = Mutex::new(String::new());
-
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut logs = LOGS.lock().unwrap_or_else(|p| p.into_inner());
-        logs.push_str(&String::from_utf8_lossy(buf));
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        tracing_subscriber::fmt()
-            .with_writer(|| Capture)
-            .with_ansi(false)
-            .init();
-    });
-}
-
 /// The captured line that holds every piece, if there is one.
 fn logged(pieces: &[&str]) -> Option<String> {
-    let logs = LOGS.lock().unwrap_or_else(|p| p.into_inner());
+    let logs = logs();
     let line = logs
         .lines()
         .find(|line| pieces.iter().all(|piece| line.contains(piece)))?;

@@ -396,7 +396,7 @@ impl ChannelLayer for InMemoryChannelLayer {
             .inner
             .send_to_channels(&members, &event, overflow, now)
             .await;
-        log_skipped(group, &report, overflow);
+        log_skipped(Some(group), &report, overflow);
         Ok(report)
     }
 

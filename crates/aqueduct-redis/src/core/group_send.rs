@@ -61,7 +61,7 @@ impl Inner {
             batches[index].members.push(member);
         }
         let mut report = self.send_to_own(&locals, &event, overflow).await;
-        log_skipped(group, &report, overflow);
+        log_skipped(Some(group), &report, overflow);
 
         let full = self
             .send_to_keys(by_shard, &batches, &event, overflow)
