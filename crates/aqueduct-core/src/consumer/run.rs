@@ -166,8 +166,10 @@ async fn converse<C: WebsocketConsumer>(
 fn report_missed(events: &mut BoxStream<'_, Result<Event, LayerError>>) {
     // The report comes before any message, so one look finds it; whatever
     // else this takes was never going to be handed to the consumer.
-    if let Some(Some(Err(LayerError::Overflowed { missed, .. }))) = events.next().now_or_never() {
-        fell_behind(missed, false);
+    if let Some(Some(Err(LayerError::Overflowed { channel, missed }))) =
+        events.next().now_or_never()
+    {
+        fell_behind(&channel, missed, false);
     }
 }
 
@@ -206,8 +208,8 @@ async fn dispatch<C: WebsocketConsumer>(consumer: &mut C, ctx: &mut Context, ste
         }
         Step::Inbound(_) => return true,
         Step::Event(Ok(event)) => (guard(deliver(consumer, ctx, event)).await, "event"),
-        Step::Event(Err(LayerError::Overflowed { missed, .. })) => {
-            fell_behind(missed, true);
+        Step::Event(Err(LayerError::Overflowed { channel, missed })) => {
+            fell_behind(&channel, missed, true);
             let reason = format!("missed {missed} messages: the connection fell behind");
             let frame = CloseFrame::new(CloseCode::MISSED_MESSAGES).with_reason(reason);
             // A failed close means the client is gone already.
@@ -224,17 +226,23 @@ async fn dispatch<C: WebsocketConsumer>(consumer: &mut C, ctx: &mut Context, ste
 }
 
 /// Logs that the connection missed `missed` layer messages: once per
-/// connection, at WARN, in its span (path, client and channel), whether it
-/// is being closed with 4013 for it or was ending anyway.
+/// connection, at WARN, whether it is being closed with 4013 for it or
+/// was ending anyway.
+///
+/// The line carries the channel name itself, besides the connection's
+/// span (path, client, channel): with a filter such as `RUST_LOG=warn`
+/// the INFO span is not recorded, and the line would name no connection.
 #[cold]
-fn fell_behind(missed: u64, closing: bool) {
+fn fell_behind(channel: &str, missed: u64, closing: bool) {
     if closing {
         tracing::warn!(
+            channel,
             missed,
             "connection fell behind and missed messages; closing with 4013"
         );
     } else {
         tracing::warn!(
+            channel,
             missed,
             "connection ended after falling behind; it missed messages"
         );
