@@ -37,8 +37,9 @@ pub enum Target {
     I,
     /// A chat room flooded with 4 KiB messages while a client reads as fast
     /// as it can (issue 10, item 7): aqueduct, whose reader gets every
-    /// message or is closed with 4013, against aqueduct with
-    /// `--overflow drop`, Channels' silent loss.
+    /// message or is closed with 4013, and aqueduct with `--overflow
+    /// wait:1000`, against aqueduct with `--overflow drop`, Channels'
+    /// silent loss.
     J,
 }
 

@@ -20,6 +20,8 @@ pub(super) enum Server {
     Aqueduct,
     /// bench-aqueduct with `--overflow drop`: Channels' silent drop.
     AqueductDrop,
+    /// bench-aqueduct with `--overflow wait:1000`: back-pressure on the sender.
+    AqueductWait,
     /// bench-aqueduct-axum: the same application mounted in an
     /// `axum::Router`, served by `axum::serve`.
     AqueductAxum,
@@ -48,6 +50,7 @@ impl Server {
         match self {
             Self::Aqueduct
             | Self::AqueductDrop
+            | Self::AqueductWait
             | Self::AqueductRedis
             | Self::AqueductRedisPair
             | Self::AqueductTls => Some("bench-aqueduct"),
@@ -63,6 +66,7 @@ impl Server {
         match self {
             Self::Aqueduct => "aqueduct",
             Self::AqueductDrop => "aqueduct-drop",
+            Self::AqueductWait => "aqueduct-wait",
             Self::AqueductAxum => "aqueduct-axum",
             Self::RawEcho => "raw-echo",
             Self::RawRoom => "raw-room",
@@ -210,8 +214,13 @@ impl Launcher {
                 ],
                 None => Vec::new(),
             };
-            if server == Server::AqueductDrop {
-                args.extend(["--overflow".to_owned(), "drop".to_owned()]);
+            let overflow = match server {
+                Server::AqueductDrop => Some("drop"),
+                Server::AqueductWait => Some("wait:1000"),
+                _ => None,
+            };
+            if let Some(overflow) = overflow {
+                args.extend(["--overflow".to_owned(), overflow.to_owned()]);
             }
             if let Some(certificate) = self.certificate.as_ref().filter(|_| server.uses_tls()) {
                 args.extend([

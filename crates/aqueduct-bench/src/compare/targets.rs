@@ -224,11 +224,13 @@ pub(super) async fn churn(harness: &mut Harness, plan: &Plan) {
 }
 
 /// j. A chat room flooded with 4 KiB messages while a second client reads
-/// as fast as it can: aqueduct as shipped, whose reader ends with every
-/// message or closed with 4013, against aqueduct dropping as Channels does.
+/// as fast as it can and a third never reads: aqueduct as shipped, whose
+/// reader ends with every message or closed with 4013, against aqueduct
+/// dropping as Channels does; then aqueduct waiting up to a second for
+/// room, against the same.
 pub(super) async fn flood(harness: &mut Harness, plan: &Plan) {
     let target = format!("j flood {}", plan.flood_count);
-    let servers = [Server::AqueductDrop, Server::Aqueduct];
+    let servers = [Server::AqueductDrop, Server::Aqueduct, Server::AqueductWait];
     let job = |process: &Deployment| {
         Command::Flood(FloodArgs {
             url: process.url("/ws/chat/flood/"),
@@ -236,23 +238,34 @@ pub(super) async fn flood(harness: &mut Harness, plan: &Plan) {
             size: 4096,
             pid: process.pid(),
             quiet: 2.0,
+            stalled: 1,
         })
     };
     let medians = harness
         .repeated_each(&target, &servers, plan.repeat, job)
         .await;
-    let trio = medians.pair(Server::AqueductDrop, Server::Aqueduct);
     let figures = [
         "delivered",
+        "gaps",
         "lost_silently",
         "close_code",
         "close_missed",
         "seconds",
+        "flood_seconds",
         "rss_before_kib",
         "rss_peak_kib",
         "no_silent_loss",
     ];
-    harness
-        .table
-        .add(&target, Server::AqueductDrop.label(), &trio, &figures);
+    for (subject, row) in [
+        (Server::Aqueduct, target.clone()),
+        (Server::AqueductWait, format!("{target}, wait 1 s")),
+    ] {
+        let trio = Trio {
+            django: None,
+            ..medians.pair(Server::AqueductDrop, subject)
+        };
+        harness
+            .table
+            .add(&row, Server::AqueductDrop.label(), &trio, &figures);
+    }
 }

@@ -39,13 +39,19 @@ pub struct FloodArgs {
     /// Seconds without a message after which the reader stops waiting.
     #[arg(long, default_value_t = 2.0)]
     pub quiet: f64,
+    /// Members that join the room and never read, held to the end: what
+    /// they cost the server is in its peak RSS.
+    #[arg(long, default_value_t = 1)]
+    pub stalled: usize,
 }
 
 #[derive(Debug, Serialize)]
 struct Figures {
     sent: u64,
-    /// Messages the reader got, each the one after the last.
+    /// Messages the reader got.
     delivered: u64,
+    /// Places where the reader's messages skip some: holes nobody told it of.
+    gaps: u64,
     /// Sent, but neither delivered nor reported by a close: lost silently.
     lost_silently: u64,
     /// The reader's close code, if the server closed it.
@@ -55,6 +61,8 @@ struct Figures {
     /// Seconds from the first message sent to the reader's last message
     /// or its close.
     seconds: f64,
+    /// Seconds the flooder took to send every message.
+    flood_seconds: f64,
     rss_before_kib: u64,
     rss_peak_kib: u64,
     /// Whether the reader ended with every message, or closed and told.
@@ -65,6 +73,10 @@ struct Figures {
 #[derive(Debug, Default)]
 struct Reading {
     delivered: u64,
+    /// The number the next message should carry.
+    next: u64,
+    gaps: u64,
+    /// A message came that was not after the one before: FIFO broken.
     out_of_order: bool,
     close: Option<(u16, String)>,
     /// When the last message or the close came.
@@ -83,6 +95,10 @@ pub(crate) async fn run(args: &FloodArgs) -> Result<Value, Error> {
                 .map_err(|reason| Error::Unreachable { url, reason })
         }
     };
+    let mut stalled = Vec::with_capacity(args.stalled);
+    for _ in 0..args.stalled {
+        stalled.push(connect(&args.url).await?);
+    }
     let reader = connect(&args.url).await?;
     let (mut sink, mut echoes) = connect(&args.url).await?.split();
     // The flooder reads its own echoes, so that it is no slow reader itself.
@@ -100,10 +116,12 @@ pub(crate) async fn run(args: &FloodArgs) -> Result<Value, Error> {
             break;
         }
     }
+    let flood_seconds = round2(started.elapsed().as_secs_f64());
     let reading = reading.await.unwrap_or_default();
     sampler.abort();
     drain.abort();
     let rss_peak_kib = peak.load(Ordering::Relaxed).max(rss_kib(args.pid)?);
+    drop(stalled);
 
     let close_missed = reading
         .close
@@ -113,13 +131,15 @@ pub(crate) async fn run(args: &FloodArgs) -> Result<Value, Error> {
         .close
         .as_ref()
         .is_some_and(|(code, _)| *code == 4013);
-    let lost_silently = match told {
-        true => 0,
-        false => args.count - reading.delivered,
-    };
+    // Holes before the reader's last message were never told of; after
+    // it, a 4013 close tells of what the reader missed up to the close.
+    let holes = reading.next - reading.delivered;
+    let tail = if told { 0 } else { args.count - reading.next };
+    let lost_silently = holes + tail;
     let figures = Figures {
         sent: args.count,
         delivered: reading.delivered,
+        gaps: reading.gaps,
         lost_silently,
         close_code: reading.close.as_ref().map(|(code, _)| *code),
         close_missed,
@@ -128,6 +148,7 @@ pub(crate) async fn run(args: &FloodArgs) -> Result<Value, Error> {
                 .last
                 .map_or(0.0, |last| (last - started).as_secs_f64()),
         ),
+        flood_seconds,
         rss_before_kib,
         rss_peak_kib,
         no_silent_loss: !reading.out_of_order && lost_silently == 0,
@@ -146,21 +167,23 @@ fn message(seq: u64, size: usize) -> String {
     format!(r#"{{"message":"{seq:08}{padding}"}}"#)
 }
 
-/// Reads until `count` messages came in order, one came out of order,
-/// the server closed, or nothing came for `quiet`.
+/// Reads until the last message came, one came out of order, the server
+/// closed, or nothing came for `quiet`, counting the holes on the way.
 async fn read(mut socket: Socket, count: u64, quiet: Duration) -> Reading {
     let mut reading = Reading::default();
-    while reading.delivered < count {
+    while reading.next < count {
         let Ok(Some(Ok(frame))) = tokio::time::timeout(quiet, socket.next()).await else {
             break;
         };
         match frame {
             Message::Text(text) => {
-                let seq = chat_text(&text).and_then(|text| text.get(..8)?.parse().ok());
-                if seq != Some(reading.delivered) {
+                let seq = chat_text(&text).and_then(|text| text.get(..8)?.parse::<u64>().ok());
+                let Some(seq) = seq.filter(|&seq| seq >= reading.next) else {
                     reading.out_of_order = true;
                     break;
-                }
+                };
+                reading.gaps += u64::from(seq > reading.next);
+                reading.next = seq + 1;
                 reading.delivered += 1;
                 reading.last = Some(Instant::now());
             }
