@@ -1,8 +1,9 @@
 //! No silent loss on Redis: a consumer whose channel overflows in this
-//! process is closed with 4013, whichever process sent what it missed;
-//! and a full Redis key of another process, whose reader cannot be told,
-//! is counted and logged by the sender.
+//! process is closed with 4013, whichever process sent what it missed,
+//! channels_redis's included; and a full Redis key of another process,
+//! whose reader cannot be told, is counted and logged by the sender.
 
+mod peer;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -10,12 +11,16 @@ use std::time::{Duration, Instant};
 use aqueduct_core::{
     ChannelLayer, CloseCode, Context, Event, Message, Overflow, Result, WebsocketConsumer,
 };
-use aqueduct_redis::RedisConfig;
+use aqueduct_redis::{RedisChannelLayer, RedisConfig};
 use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
 use aqueduct_test::{Output, WebsocketCommunicator};
 use async_trait::async_trait;
+use peer::PythonPeer;
 use serde::{Deserialize, Serialize};
-use support::{capture_logs, layer, logs, redis_available, redis_url, sorted_set, unique_prefix};
+use serde_json::json;
+use support::{
+    capture_logs, layer, logs, python, redis_available, redis_url, sorted_set, unique_prefix,
+};
 
 /// What the room carries: `{"type": "room.message", "n": …}`.
 #[derive(Serialize, Deserialize)]
@@ -90,9 +95,42 @@ async fn read_to_the_close(client: &mut WebsocketCommunicator) -> (Vec<u64>, Clo
     }
 }
 
+/// Messages the tests send to a slow member.
+const COUNT: u64 = 50;
+
+/// A member of the room on `layer` whose client reads nothing yet: its
+/// consumer soon waits on a send, and its channel fills.
+async fn slow_member(layer: &RedisChannelLayer) -> WebsocketCommunicator {
+    let app = ProtocolTypeRouter::new()
+        .websocket(UrlRouter::new().route("ws/", Member::default))
+        .with_channel_layer(layer.clone());
+    let mut slow = WebsocketCommunicator::new(app, "/ws/").capacity(1);
+    slow.connect().await.assert_accepted();
+    slow
+}
+
+/// Once [`COUNT`] messages were sent to the room, reads what the slow
+/// member got: the first of them in order, then a 4013 close whose count
+/// accounts for every other one.
+async fn assert_closed_for_the_rest(prefix: &str, slow: &mut WebsocketCommunicator, sender: &str) {
+    let members = sorted_set::<String>(&redis_url(), &format!("{prefix}:group:room"))
+        .await
+        .unwrap();
+    read_off_redis(prefix, &members[0]).await;
+    let (received, code, reason) = read_to_the_close(slow).await;
+    assert_eq!(code, CloseCode::MISSED_MESSAGES, "{sender}: {reason}");
+    let missed: u64 = reason
+        .strip_prefix("missed ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("{sender}: no count in {reason:?}"));
+    let in_order: Vec<u64> = (0..received.len() as u64).collect();
+    assert_eq!(received, in_order, "{sender}");
+    assert_eq!(received.len() as u64 + missed, COUNT, "{sender}: {reason}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_that_falls_behind_is_closed_with_4013_whichever_process_sends() {
-    const COUNT: u64 = 50;
     if !redis_available() {
         return;
     }
@@ -101,48 +139,42 @@ async fn a_member_that_falls_behind_is_closed_with_4013_whichever_process_sends(
     let here = layer(RedisConfig::new().prefix(&prefix).capacity(10)).await;
     let there = layer(RedisConfig::new().prefix(&prefix)).await;
     for (sender, name) in [(&here, "its own process"), (&there, "another process")] {
-        let app = ProtocolTypeRouter::new()
-            .websocket(UrlRouter::new().route("ws/", Member::default))
-            .with_channel_layer(here.clone());
-        // The member's consumer waits on its second send: the test reads nothing yet.
-        let mut slow = WebsocketCommunicator::new(app, "/ws/").capacity(1);
-        slow.connect().await.assert_accepted();
+        let mut slow = slow_member(&here).await;
         for n in 0..COUNT {
             sender.group_send("room", event(n)).await.unwrap();
         }
-        let members = sorted_set::<String>(&redis_url(), &format!("{prefix}:group:room"))
-            .await
-            .unwrap();
-        read_off_redis(&prefix, &members[0]).await;
-
-        let (received, code, reason) = read_to_the_close(&mut slow).await;
-        assert_eq!(code, CloseCode::MISSED_MESSAGES, "{name}: {reason}");
-        let missed: u64 = reason
-            .strip_prefix("missed ")
-            .and_then(|rest| rest.split(' ').next())
-            .and_then(|count| count.parse().ok())
-            .unwrap_or_else(|| panic!("{name}: no count in {reason:?}"));
-        let in_order: Vec<u64> = (0..received.len() as u64).collect();
-        assert_eq!(received, in_order, "{name}");
-        assert_eq!(received.len() as u64 + missed, COUNT, "{name}: {reason}");
+        assert_closed_for_the_rest(&prefix, &mut slow, name).await;
         here.flush().await.unwrap();
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_channels_redis_sends_closes_a_member_that_falls_behind_too() {
+    let Some(python) = python().filter(|_| redis_available()) else {
+        return;
+    };
+    let prefix = unique_prefix();
+    let here = layer(RedisConfig::new().prefix(&prefix).capacity(10)).await;
+    let mut slow = slow_member(&here).await;
+    let mut django =
+        PythonPeer::start(&python, json!({ "hosts": [redis_url()], "prefix": prefix }));
+    for n in 0..COUNT {
+        let message = json!({ "type": "room.message", "n": n });
+        django.group_send("room", &message).await;
+    }
+    assert_closed_for_the_rest(&prefix, &mut slow, "channels_redis").await;
+    here.flush().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drop_hands_a_member_that_falls_behind_what_fits_and_no_close() {
-    const COUNT: u64 = 50;
     if !redis_available() {
         return;
     }
     let prefix = unique_prefix();
     let config = RedisConfig::new().prefix(&prefix).capacity(10);
     let here = layer(config.overflow(Overflow::Drop)).await;
-    let app = ProtocolTypeRouter::new()
-        .websocket(UrlRouter::new().route("ws/", Member::default))
-        .with_channel_layer(here.clone());
-    let mut slow = WebsocketCommunicator::new(app, "/ws/").capacity(1);
-    slow.connect().await.assert_accepted();
+    let mut slow = slow_member(&here).await;
     let mut over_capacity = 0;
     for n in 0..COUNT {
         over_capacity += here
