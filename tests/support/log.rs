@@ -5,10 +5,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing::span::{Attributes, Id, Record};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
 
-/// Every tracing event of the test binary as one line: its level and its
-/// fields (`message` included), each as `name=Debug`.
+/// Every tracing event of the test binary as one line: its level, its
+/// spans with their fields (`websocket{ path="/ws/chat/lobby/" …}`), and
+/// its own fields (`message` included), each as `name=Debug`.
 ///
 /// The capture is global: tracing caches whether a log line is wanted
 /// across threads, so a subscriber scoped to one test could miss lines.
@@ -24,13 +27,37 @@ impl Visit for Fields {
     }
 }
 
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for LogCapture {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
+impl<S> tracing_subscriber::Layer<S> for LogCapture
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let mut fields = Fields(String::new());
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(fields);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(fields) = extensions.get_mut::<Fields>() {
+            values.record(fields);
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
         let mut fields = Fields(event.metadata().level().to_string());
+        for span in ctx
+            .event_scope(event)
+            .into_iter()
+            .flat_map(|scope| scope.from_root())
+        {
+            let extensions = span.extensions();
+            let own = extensions.get::<Fields>().map_or("", |fields| &fields.0);
+            let _ = write!(fields.0, " {}{{{own} }}", span.name());
+        }
         event.record(&mut fields);
         self.0
             .lock()

@@ -7,7 +7,7 @@ use crate::compare::{self, CompareArgs};
 use crate::error::Error;
 use crate::report::print_line;
 use crate::scenario::{
-    self, ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs, RedisRateArgs,
+    self, ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, FloodArgs, IdleArgs, RedisRateArgs,
 };
 
 /// `aqueduct-bench`: load for aqueduct and its baselines. Each run prints
@@ -35,6 +35,8 @@ pub enum Command {
     Churn(ChurnArgs),
     /// Redis's own unpipelined rate, by redis-benchmark.
     RedisRate(RedisRateArgs),
+    /// One client floods a chat room, another reads: delivered, or told?
+    Flood(FloodArgs),
     /// Every target of issue 3, aqueduct against the baselines.
     Compare(Box<CompareArgs>),
 }
@@ -63,6 +65,7 @@ impl Command {
             Self::Connect(args) => scenario::connect(args).await,
             Self::Churn(args) => scenario::churn(args).await,
             Self::RedisRate(args) => scenario::redis_rate(args).await,
+            Self::Flood(args) => scenario::flood(args).await,
             Self::Compare(_) => Err(Error::Usage("compare runs scenarios, it is none".into())),
         }
     }

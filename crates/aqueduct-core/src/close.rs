@@ -4,8 +4,10 @@ use std::fmt;
 
 /// A WebSocket close code, as sent in a close frame or passed to `disconnect`.
 ///
-/// The registered codes are associated constants; applications may use any
-/// code in `4000..=4999` for their own meanings.
+/// The registered codes are associated constants, and so is the one code
+/// aqueduct itself sends from the private range, [`MISSED_MESSAGES`](Self::MISSED_MESSAGES)
+/// (4013); applications may use any other code in `4000..=4999` for their
+/// own meanings.
 ///
 /// ```
 /// use aqueduct_core::CloseCode;
@@ -13,6 +15,7 @@ use std::fmt;
 /// assert_eq!(CloseCode::MESSAGE_TOO_BIG.as_u16(), 1009);
 /// assert_eq!(CloseCode::from(4001).to_string(), "4001");
 /// assert_eq!(CloseCode::GOING_AWAY.to_string(), "1001 (going away)");
+/// assert_eq!(CloseCode::MISSED_MESSAGES.to_string(), "4013 (missed messages)");
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CloseCode(u16);
@@ -57,15 +60,30 @@ impl CloseCode {
     pub const INTERNAL_ERROR: Self = Self(1011);
     /// 1012: the service is restarting.
     pub const SERVICE_RESTART: Self = Self(1012);
-    /// 1013: the server is overloaded; try again later.
+    /// 1013: the server is overloaded; try again later. aqueduct sends it
+    /// when the channel layer's service (Redis) cannot be reached.
     pub const TRY_AGAIN_LATER: Self = Self(1013);
+    /// 4013, aqueduct's own: the connection fell behind and missed
+    /// channel-layer messages, which its channel had no room for (see
+    /// [`Overflow`](crate::Overflow)). The reason says how many: "missed
+    /// 37 messages: the connection fell behind".
+    ///
+    /// Not 1013: that one says the server is in trouble and the client
+    /// should retry later, which is how aqueduct reports a layer outage. A
+    /// client closed with 4013 can reconnect at once, but must fetch what
+    /// it missed first, or its state has a gap; the two need different
+    /// code on the client, so they get different codes. 4013 echoes 1013
+    /// so it reads as "try again", in the range RFC 6455 leaves to
+    /// applications.
+    pub const MISSED_MESSAGES: Self = Self(4013);
 
     /// Returns the numeric code.
     pub const fn as_u16(self) -> u16 {
         self.0
     }
 
-    /// Returns the registered name of this code, if it has one.
+    /// Returns the registered name of this code, or aqueduct's name for
+    /// [`MISSED_MESSAGES`](Self::MISSED_MESSAGES), if it has one.
     pub const fn name(self) -> Option<&'static str> {
         Some(match self.0 {
             1000 => "normal closure",
@@ -81,6 +99,7 @@ impl CloseCode {
             1011 => "internal error",
             1012 => "service restart",
             1013 => "try again later",
+            4013 => "missed messages",
             _ => return None,
         })
     }
@@ -181,6 +200,7 @@ mod tests {
             (1015, false),
             (2999, false),
             (3000, true),
+            (4013, true),
             (4999, true),
             (5000, false),
         ];

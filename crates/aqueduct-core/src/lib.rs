@@ -38,8 +38,8 @@ mod support;
 pub mod __private {
     pub use crate::log_throttle::LogThrottle;
     pub use crate::support::{
-        catch_panic, expect_connect, log_skipped, text_from_tungstenite, text_into_tungstenite,
-        text_response,
+        Sparse, catch_panic, deliver_locally, expect_connect, log_skipped, text_from_tungstenite,
+        text_into_tungstenite, text_response,
     };
 }
 
@@ -53,7 +53,7 @@ pub use error::{Error, Result};
 pub use event::{Event, EventError, NoEvents};
 pub use layer::{
     Capacities, ChannelLayer, GroupSendReport, InMemoryChannelLayer, InMemoryConfig, LayerError,
-    validate_channel_name, validate_group_name,
+    Overflow, validate_channel_name, validate_group_name,
 };
 pub use message::{Message, Utf8Bytes};
 pub use refusal::Refusal;

@@ -1,9 +1,8 @@
 //! The queues a process keeps for its own channels, which both layers
 //! fill with what they read off Redis.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use aqueduct_core::{InMemoryChannelLayer, InMemoryConfig, LayerError};
+use aqueduct_core::__private::{deliver_locally, log_skipped};
+use aqueduct_core::{Event, InMemoryChannelLayer, InMemoryConfig, Overflow};
 
 use crate::config::RedisConfig;
 
@@ -13,29 +12,33 @@ pub(crate) fn local_buffers(config: &RedisConfig) -> InMemoryChannelLayer {
         InMemoryConfig::default()
             // Bug: local channels ignored channel_capacity patterns.
             .capacities(config.capacities.clone())
-            .expiry(config.expiry),
+            .expiry(config.expiry)
+            .overflow(config.overflow),
     )
 }
 
-/// Messages dropped because their channel was full, for sparse logging.
-static DROPPED: AtomicU64 = AtomicU64::new(0);
-
-/// Logs a message that could not be queued for `channel`: a full channel
-/// only now and then.
-pub(crate) fn log_handed(handed: Result<(), LayerError>, channel: &str) {
-    match handed {
-        Ok(()) => {}
-        Err(LayerError::ChannelFull { .. }) => {
-            let dropped = DROPPED.fetch_add(1, Ordering::Relaxed) + 1;
-            // 1, 2, 4, 8…: a reader that stopped reading cannot flood the log.
-            if dropped.is_power_of_two() {
-                tracing::warn!(
-                    channel,
-                    dropped_in_total = dropped,
-                    "a local channel is full: its reader is not keeping up; message dropped"
-                );
-            }
-        }
-        Err(err) => tracing::warn!(channel, error = %err, "could not hand a message on"),
+/// The policy for what a reading process hands on from Redis: the
+/// layer's own, except that it never waits.
+///
+/// One loop per Redis key reads every channel of the process; waiting in
+/// it for one slow consumer would hold up every other consumer of the
+/// process, so `Wait` is `Close` here. The sender, in another process,
+/// has long gone on.
+pub(crate) fn reading_policy(overflow: Overflow) -> Overflow {
+    match overflow {
+        Overflow::Wait(_) => Overflow::Close,
+        other => other,
     }
+}
+
+/// Hands a message read off Redis to `channels`, this process's own, as
+/// `overflow` says a full one is treated.
+pub(crate) async fn hand_to_channels(
+    buffers: &InMemoryChannelLayer,
+    channels: &[impl AsRef<str>],
+    event: &Event,
+    overflow: Overflow,
+) {
+    let report = deliver_locally(buffers, channels, event, overflow).await;
+    log_skipped(None, &report, overflow);
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use aqueduct_core::Capacities;
+use aqueduct_core::{Capacities, Overflow};
 
 use crate::error::ConfigError;
 
@@ -21,6 +21,7 @@ const DEFAULT_HOST: &str = "redis://localhost:6379";
 ///
 /// ```
 /// use std::time::Duration;
+/// use aqueduct_core::Overflow;
 /// use aqueduct_redis::RedisConfig;
 ///
 /// let config = RedisConfig::new()
@@ -30,7 +31,8 @@ const DEFAULT_HOST: &str = "redis://localhost:6379";
 ///     .group_expiry(Duration::from_secs(86_400))
 ///     .capacity(100)
 ///     .channel_capacity("http.request", 200)
-///     .symmetric_encryption_key("a secret shared with the Django settings");
+///     .symmetric_encryption_key("a secret shared with the Django settings")
+///     .overflow(Overflow::Close);
 /// # drop(config);
 /// ```
 #[derive(Clone)]
@@ -42,6 +44,7 @@ pub struct RedisConfig {
     pub(crate) capacities: Capacities,
     pub(crate) keys: Vec<String>,
     pub(crate) tls_root: Option<Vec<u8>>,
+    pub(crate) overflow: Overflow,
 }
 
 impl Default for RedisConfig {
@@ -54,6 +57,7 @@ impl Default for RedisConfig {
             capacities: Capacities::new(100),
             keys: Vec::new(),
             tls_root: None,
+            overflow: Overflow::Close,
         }
     }
 }
@@ -118,6 +122,23 @@ impl RedisConfig {
         self
     }
 
+    /// Sets what a group send does for a member whose channel is full
+    /// (default [`Overflow::Close`]); not a channels_redis setting, and
+    /// nothing on the wire changes with it.
+    ///
+    /// It applies where this process can act: to its own channels, when
+    /// it hands them a message (sent by any process, Python's included);
+    /// and, for its own group sends, to the Redis keys of other processes,
+    /// which `Wait` waits on. A process that reads a message off Redis
+    /// never waits for one of its channels, since one loop reads them
+    /// all: there `Wait` is `Close`. A Redis key found full cannot tell
+    /// its reader, in another process, of the miss: the sender counts it
+    /// and logs a WARN (see the channel layers guide).
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
+        self
+    }
+
     /// Adds a key of channels_redis's `symmetric_encryption_keys`. The
     /// first key added encrypts; every key decrypts, so a new key can be
     /// rolled out first in second place, then moved to the front.
@@ -175,6 +196,7 @@ impl fmt::Debug for RedisConfig {
             .field("capacities", &self.capacities)
             .field("symmetric_encryption_keys", &self.keys.len())
             .field("tls_root_certificate", &self.tls_root.is_some())
+            .field("overflow", &self.overflow)
             .finish()
     }
 }

@@ -6,52 +6,14 @@
 
 mod support;
 
-use std::io::Write;
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use aqueduct_core::{ChannelLayer, Event, LayerError};
 use aqueduct_redis::{ConfigError, RedisChannelLayer, RedisConfig};
 use serde_json::json;
-use support::{RedisServer, unique_prefix};
+use support::{RedisServer, capture_logs, logs, panics, unique_prefix};
 use tokio::sync::mpsc;
-
-/// Every line logged in this test binary.
-static LOGS: Mutex<String> = Mutex::new(String::new());
-/// Panics anywhere in this binary, tasks of the layer included.
-static PANICS: AtomicUsize = AtomicUsize::new(0);
-
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut logs = LOGS.lock().unwrap_or_else(|p| p.into_inner());
-        logs.push_str(&String::from_utf8_lossy(buf));
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        tracing_subscriber::fmt()
-            .with_writer(|| Capture)
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .init();
-        let default_hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            PANICS.fetch_add(1, Ordering::Relaxed);
-            default_hook(info);
-        }));
-    });
-}
 
 /// How many captured lines name `host` (not a longer port) and contain `text`.
 fn logged(host: &str, text: &str) -> usize {
@@ -59,7 +21,7 @@ fn logged(host: &str, text: &str) -> usize {
         line.match_indices(host)
             .any(|(at, _)| !line[at + host.len()..].starts_with(|c: char| c.is_ascii_digit()))
     };
-    let logs = LOGS.lock().unwrap_or_else(|p| p.into_inner());
+    let logs = logs();
     logs.lines()
         .filter(|line| line.contains(text) && names_host(line))
         .count()
@@ -67,7 +29,7 @@ fn logged(host: &str, text: &str) -> usize {
 
 /// The captured lines that name `host`, for a failure message.
 fn lines_about(host: &str) -> String {
-    let logs = LOGS.lock().unwrap_or_else(|p| p.into_inner());
+    let logs = logs();
     logs.lines()
         .filter(|line| line.contains(host))
         .collect::<Vec<_>>()
@@ -209,7 +171,7 @@ async fn a_redis_restart_mid_traffic_is_survived() {
         assert_eq!(logged(&host, "rejoined this process's groups"), outage);
     }
     assert_eq!(logged(&host, "Redis is unreachable"), 4, "no late repeats");
-    assert_eq!(PANICS.load(Ordering::Relaxed), 0, "something panicked");
+    assert_eq!(panics(), 0, "something panicked");
 }
 
 /// A worker reading a named channel (no `!`, read with blocking pops of

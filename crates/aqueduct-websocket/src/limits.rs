@@ -141,7 +141,8 @@ impl Limits {
     /// Sets how long one message may take to go out before the client is
     /// judged too slow and dropped (default 10 s). This bounds what a client
     /// that stops reading can cost: its consumer waits at most this long, and
-    /// meanwhile group messages beyond its channel's capacity are skipped.
+    /// meanwhile group messages beyond its channel's capacity are counted as
+    /// missed, not stored (see the layer's `Overflow` policy).
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
         self

@@ -54,7 +54,7 @@ pub use aqueduct_core::{
     Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, ClientAddr, CloseCode,
     CloseFrame, ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
     InMemoryChannelLayer, InMemoryConfig, Inbound, JsonWebsocketConsumer, LayerError, Message,
-    NoEvents, Outbound, Param, Refusal, Result, Scope, ScopeKind, UrlParams, Utf8Bytes,
+    NoEvents, Outbound, Overflow, Param, Refusal, Result, Scope, ScopeKind, UrlParams, Utf8Bytes,
     WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
 };
 #[doc(inline)]

@@ -35,6 +35,12 @@ pub enum Target {
     /// bench-raw-echo behind tokio-rustls, with a self-signed certificate
     /// made for the run.
     I,
+    /// A chat room flooded with 4 KiB messages while a client reads as fast
+    /// as it can (issue 10, item 7): aqueduct, whose reader gets every
+    /// message or is closed with 4013, and aqueduct with `--overflow
+    /// wait:1000`, against aqueduct with `--overflow drop`, Channels'
+    /// silent loss.
+    J,
 }
 
 /// Options of `compare`: run every target of issue 3 against fresh servers.
@@ -50,7 +56,7 @@ pub struct CompareArgs {
     /// [default: the directory of this executable].
     #[arg(long)]
     pub bin_dir: Option<PathBuf>,
-    /// Runs of targets a, b, e, f, g, h and i whose median is reported
+    /// Runs of targets a, b, e, f, g, h, i and j whose median is reported
     /// [default: 3, or 1 with --quick].
     #[arg(long)]
     pub repeat: Option<usize>,
@@ -121,4 +127,7 @@ pub struct CompareArgs {
     /// h: subscribers, split over the two processes [default: 1000, quick 100].
     #[arg(long)]
     pub redis_fanout_subscribers: Option<usize>,
+    /// j: messages flooded into the room [default: 20000, quick 2000].
+    #[arg(long)]
+    pub flood_count: Option<u64>,
 }

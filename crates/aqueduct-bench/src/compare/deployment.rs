@@ -18,6 +18,10 @@ use crate::sockets::{redis_port, tcp_connections_to};
 pub(super) enum Server {
     /// bench-aqueduct on the in-memory layer.
     Aqueduct,
+    /// bench-aqueduct with `--overflow drop`: Channels' silent drop.
+    AqueductDrop,
+    /// bench-aqueduct with `--overflow wait:1000`: back-pressure on the sender.
+    AqueductWait,
     /// bench-aqueduct-axum: the same application mounted in an
     /// `axum::Router`, served by `axum::serve`.
     AqueductAxum,
@@ -44,9 +48,12 @@ pub(super) enum Server {
 impl Server {
     fn binary(self) -> Option<&'static str> {
         match self {
-            Self::Aqueduct | Self::AqueductRedis | Self::AqueductRedisPair | Self::AqueductTls => {
-                Some("bench-aqueduct")
-            }
+            Self::Aqueduct
+            | Self::AqueductDrop
+            | Self::AqueductWait
+            | Self::AqueductRedis
+            | Self::AqueductRedisPair
+            | Self::AqueductTls => Some("bench-aqueduct"),
             Self::AqueductAxum => Some("bench-aqueduct-axum"),
             Self::RawEcho | Self::RawEchoTls => Some("bench-raw-echo"),
             Self::RawRoom => Some("bench-raw-room"),
@@ -58,6 +65,8 @@ impl Server {
     pub(super) fn label(self) -> &'static str {
         match self {
             Self::Aqueduct => "aqueduct",
+            Self::AqueductDrop => "aqueduct-drop",
+            Self::AqueductWait => "aqueduct-wait",
             Self::AqueductAxum => "aqueduct-axum",
             Self::RawEcho => "raw-echo",
             Self::RawRoom => "raw-room",
@@ -205,6 +214,14 @@ impl Launcher {
                 ],
                 None => Vec::new(),
             };
+            let overflow = match server {
+                Server::AqueductDrop => Some("drop"),
+                Server::AqueductWait => Some("wait:1000"),
+                _ => None,
+            };
+            if let Some(overflow) = overflow {
+                args.extend(["--overflow".to_owned(), overflow.to_owned()]);
+            }
             if let Some(certificate) = self.certificate.as_ref().filter(|_| server.uses_tls()) {
                 args.extend([
                     "--tls-cert".to_owned(),

@@ -1,6 +1,6 @@
 //! `compare`: every target of issue 3, each scenario on a fresh server,
 //! aqueduct against the no-framework baselines (and Django, if asked), the
-//! targets of issue 8 on Redis, and echo over TLS.
+//! targets of issue 8 on Redis, echo over TLS, and the flood of issue 10.
 
 mod args;
 mod certificate;
@@ -62,6 +62,9 @@ pub(crate) async fn run(args: &CompareArgs) -> Result<(), Error> {
     }
     if wanted(Target::I) {
         targets::echo_over_tls(&mut harness, &plan).await;
+    }
+    if wanted(Target::J) {
+        targets::flood(&mut harness, &plan).await;
     }
 
     eprintln!("\n{}", harness.table.render());

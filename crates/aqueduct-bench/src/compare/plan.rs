@@ -30,6 +30,7 @@ pub(super) struct Plan {
     pub(super) redis: String,
     pub(super) redis_requests: u64,
     pub(super) redis_fanout_subscribers: usize,
+    pub(super) flood_count: u64,
 }
 
 impl Plan {
@@ -70,6 +71,7 @@ impl Plan {
             redis_fanout_subscribers: args
                 .redis_fanout_subscribers
                 .unwrap_or(pick(quick, 1000, 100)),
+            flood_count: args.flood_count.unwrap_or(pick(quick, 20_000, 2_000)),
         }
     }
 }

@@ -8,7 +8,7 @@ use super::harness::Harness;
 use super::plan::Plan;
 use super::table::Trio;
 use crate::cli::Command;
-use crate::scenario::{ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, IdleArgs};
+use crate::scenario::{ChurnArgs, ConnectArgs, EchoArgs, FanoutArgs, FloodArgs, IdleArgs};
 
 /// The echo figures of targets a and b: throughput, and p50, p90 and p99
 /// so that a tail that differs shows apart from a median that does not.
@@ -221,4 +221,51 @@ pub(super) async fn churn(harness: &mut Harness, plan: &Plan) {
         "failures",
     ];
     harness.table.add(&target, "raw-echo", &trio, &figures);
+}
+
+/// j. A chat room flooded with 4 KiB messages while a second client reads
+/// as fast as it can and a third never reads: aqueduct as shipped, whose
+/// reader ends with every message or closed with 4013, against aqueduct
+/// dropping as Channels does; then aqueduct waiting up to a second for
+/// room, against the same.
+pub(super) async fn flood(harness: &mut Harness, plan: &Plan) {
+    let target = format!("j flood {}", plan.flood_count);
+    let servers = [Server::AqueductDrop, Server::Aqueduct, Server::AqueductWait];
+    let job = |process: &Deployment| {
+        Command::Flood(FloodArgs {
+            url: process.url("/ws/chat/flood/"),
+            count: plan.flood_count,
+            size: 4096,
+            pid: process.pid(),
+            quiet: 2.0,
+            stalled: 1,
+        })
+    };
+    let medians = harness
+        .repeated_each(&target, &servers, plan.repeat, job)
+        .await;
+    let figures = [
+        "delivered",
+        "gaps",
+        "lost_silently",
+        "close_code",
+        "close_missed",
+        "seconds",
+        "flood_seconds",
+        "rss_before_kib",
+        "rss_peak_kib",
+        "no_silent_loss",
+    ];
+    for (subject, row) in [
+        (Server::Aqueduct, target.clone()),
+        (Server::AqueductWait, format!("{target}, wait 1 s")),
+    ] {
+        let trio = Trio {
+            django: None,
+            ..medians.pair(Server::AqueductDrop, subject)
+        };
+        harness
+            .table
+            .add(&row, Server::AqueductDrop.label(), &trio, &figures);
+    }
 }

@@ -6,6 +6,7 @@ mod connect;
 mod cycles;
 mod echo;
 mod fanout;
+mod flood;
 mod idle;
 mod redis_rate;
 
@@ -13,6 +14,7 @@ pub use churn::ChurnArgs;
 pub use connect::ConnectArgs;
 pub use echo::EchoArgs;
 pub use fanout::FanoutArgs;
+pub use flood::FloodArgs;
 pub use idle::IdleArgs;
 pub use redis_rate::RedisRateArgs;
 
@@ -20,6 +22,7 @@ pub(crate) use churn::run as churn;
 pub(crate) use connect::run as connect;
 pub(crate) use echo::run as echo;
 pub(crate) use fanout::run as fanout;
+pub(crate) use flood::run as flood;
 pub(crate) use idle::run as idle;
 pub(crate) use redis_rate::run as redis_rate;
 

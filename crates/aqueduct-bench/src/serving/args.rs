@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
+use aqueduct::Overflow;
 use clap::{Args, Parser};
 
 /// `--addr HOST:PORT`, where a server under test listens: the only option
@@ -62,9 +65,26 @@ pub struct AqueductArgs {
     /// channels_redis's `prefix` for the Redis layer's keys [default: asgi].
     #[arg(long, value_name = "PREFIX", requires = "redis")]
     pub redis_prefix: Option<String>,
+    /// What the channel layer does for a member whose channel is full:
+    /// `close` (aqueduct's default), `drop` (Channels'), or `wait:MS`.
+    #[arg(long, value_name = "POLICY", default_value = "close", value_parser = parse_overflow)]
+    pub overflow: Overflow,
     /// Whether to serve TLS.
     #[command(flatten)]
     pub tls: TlsArgs,
+}
+
+/// `close`, `drop` or `wait:MS` as an [`Overflow`].
+fn parse_overflow(policy: &str) -> Result<Overflow, String> {
+    match policy {
+        "close" => Ok(Overflow::Close),
+        "drop" => Ok(Overflow::Drop),
+        _ => policy
+            .strip_prefix("wait:")
+            .and_then(|ms| ms.parse().ok())
+            .map(|ms| Overflow::Wait(Duration::from_millis(ms)))
+            .ok_or_else(|| format!("{policy:?} is not close, drop or wait:MS")),
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +110,26 @@ mod tests {
         }
         let prefix_alone = ["bench-aqueduct", "--redis-prefix", "p-"];
         assert!(AqueductArgs::try_parse_from(prefix_alone).is_err());
+    }
+
+    #[test]
+    fn overflow_policies() {
+        let cases = [
+            ("close", Some(Overflow::Close)),
+            ("drop", Some(Overflow::Drop)),
+            ("wait:250", Some(Overflow::Wait(Duration::from_millis(250)))),
+            ("wait", None),
+            ("keep", None),
+        ];
+        for (policy, expected) in cases {
+            let argv = ["bench-aqueduct", "--overflow", policy];
+            let parsed = AqueductArgs::try_parse_from(argv)
+                .ok()
+                .map(|args| args.overflow);
+            assert_eq!(parsed, expected, "{policy}");
+        }
+        let default = AqueductArgs::parse_from(["bench-aqueduct"]);
+        assert_eq!(default.overflow, Overflow::Close);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::close::{CloseCode, CloseFrame};
 use crate::conversation::{Accept, ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::layer::{ChannelLayer, GroupSendReport, LayerError};
+use crate::layer::{ChannelLayer, GroupSendReport, LayerError, Overflow};
 use crate::message::{Message, Utf8Bytes};
 use crate::scope::Scope;
 
@@ -182,13 +182,42 @@ impl Context {
     }
 
     /// Sends `event` to every member of `group`, this connection included if
-    /// it is a member.
+    /// it is a member. A member whose channel is full is treated as the
+    /// layer's [`Overflow`] policy says: by default its connection closes
+    /// with 4013.
     pub async fn group_send(
         &mut self,
         group: &str,
         event: Event,
     ) -> Result<GroupSendReport, LayerError> {
         self.layer()?.group_send(group, event).await
+    }
+
+    /// Sends `event` to every member of `group`, treating full members as
+    /// `overflow` says for this send, whatever the layer's own policy.
+    ///
+    /// Under [`Overflow::Wait`] the hook waits for room, and meanwhile
+    /// reads nothing else; a connection that is itself a full member waits
+    /// the whole timeout, since only it reads its channel.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aqueduct_core::{Context, Event, Overflow, Result};
+    ///
+    /// async fn announce(ctx: &mut Context, event: Event) -> Result {
+    ///     // An announcement is worth a short wait for slow members.
+    ///     let wait = Overflow::Wait(Duration::from_millis(100));
+    ///     ctx.group_send_with("lobby", event, wait).await?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn group_send_with(
+        &mut self,
+        group: &str,
+        event: Event,
+        overflow: Overflow,
+    ) -> Result<GroupSendReport, LayerError> {
+        self.layer()?.group_send_with(group, event, overflow).await
     }
 
     /// Sends `event` to one channel by name (Channels' `channel_layer.send`).

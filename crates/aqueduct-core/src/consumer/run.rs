@@ -6,13 +6,13 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{self, Poll, Waker};
 
-use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, StreamExt};
 
 use super::WebsocketConsumer;
 use super::context::{Context, State};
 use super::parked::ParkedWaker;
-use crate::close::CloseCode;
+use crate::close::{CloseCode, CloseFrame};
 use crate::conversation::{ConnectionClosed, Deny, Inbound, Outbound, WebsocketIo};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventError};
@@ -146,14 +146,37 @@ async fn converse<C: WebsocketConsumer>(
         })
         .await;
         match step {
-            Step::Inbound(Inbound::Disconnect(_)) => return,
+            Step::Inbound(Inbound::Disconnect(_)) => break,
             Step::Inbound(Inbound::Connect) => continue,
             Step::Event(_) | Step::Inbound(Inbound::Receive(_)) => {}
         }
+        let told = matches!(step, Step::Event(Err(LayerError::Overflowed { .. })));
         // Boxed: the idle connection's future need not carry a hook's.
         if !Box::pin(dispatch(consumer, ctx, step)).await {
-            return;
+            if told {
+                // Closed for its misses, and logged: what the channel
+                // took while the close went out changes nothing.
+                return;
+            }
+            break;
         }
+    }
+    if let Some(events) = &mut events {
+        report_missed(events);
+    }
+}
+
+/// Logs what the connection missed, if its channel overflowed while it was
+/// ending some other way: most often a client that stopped reading, whose
+/// consumer waited on a send until the write timeout dropped it, with the
+/// report of its misses still queued behind that send.
+fn report_missed(events: &mut BoxStream<'_, Result<Event, LayerError>>) {
+    // The report comes before any message, so one look finds it; whatever
+    // else this takes was never going to be handed to the consumer.
+    if let Some(Some(Err(LayerError::Overflowed { channel, missed }))) =
+        events.next().now_or_never()
+    {
+        fell_behind(&channel, missed, false);
     }
 }
 
@@ -192,6 +215,14 @@ async fn dispatch<C: WebsocketConsumer>(consumer: &mut C, ctx: &mut Context, ste
         }
         Step::Inbound(_) => return true,
         Step::Event(Ok(event)) => (guard(deliver(consumer, ctx, event)).await, "event"),
+        Step::Event(Err(LayerError::Overflowed { channel, missed })) => {
+            fell_behind(&channel, missed, true);
+            let reason = format!("missed {missed} messages: the connection fell behind");
+            let frame = CloseFrame::new(CloseCode::MISSED_MESSAGES).with_reason(reason);
+            // A failed close means the client is gone already.
+            let _ = ctx.close_with(frame).await;
+            return false;
+        }
         Step::Event(Err(err)) => {
             tracing::error!(error = %err, "channel layer receive failed; closing");
             ctx.fail().await;
@@ -199,6 +230,30 @@ async fn dispatch<C: WebsocketConsumer>(consumer: &mut C, ctx: &mut Context, ste
         }
     };
     settle(outcome, hook, ctx).await && ctx.state() == State::Open
+}
+
+/// Logs that the connection missed `missed` layer messages: once per
+/// connection, at WARN, whether it is being closed with 4013 for it or
+/// was ending anyway.
+///
+/// The line carries the channel name itself, besides the connection's
+/// span (path, client, channel): with a filter such as `RUST_LOG=warn`
+/// the INFO span is not recorded, and the line would name no connection.
+#[cold]
+fn fell_behind(channel: &str, missed: u64, closing: bool) {
+    if closing {
+        tracing::warn!(
+            channel,
+            missed,
+            "connection fell behind and missed messages; closing with 4013"
+        );
+    } else {
+        tracing::warn!(
+            channel,
+            missed,
+            "connection ended after falling behind; it missed messages"
+        );
+    }
 }
 
 /// Decodes a layer event into the consumer's `Event` type and runs its

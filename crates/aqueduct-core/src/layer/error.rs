@@ -34,6 +34,21 @@ pub enum LayerError {
     /// The connection has no channel layer: configure one on the
     /// `ProtocolTypeRouter` (or the test communicator).
     NotConfigured,
+    /// The reader of `channel` fell behind: its channel was full when
+    /// group sends came, and it missed `missed` messages, which were
+    /// neither stored nor will be (see [`Overflow`](crate::Overflow)).
+    ///
+    /// A reader gets it once, in place of those messages and ahead of
+    /// anything queued after them, then receives normally again. A
+    /// consumer's connection closes on it with 4013
+    /// ([`CloseCode::MISSED_MESSAGES`](crate::CloseCode::MISSED_MESSAGES)),
+    /// so its client knows to fetch what it missed.
+    Overflowed {
+        /// The channel that missed messages.
+        channel: String,
+        /// How many it missed.
+        missed: u64,
+    },
     /// The service behind the layer (Redis) failed.
     Backend(BoxError),
     /// The service behind the layer (Redis) cannot be reached for now.
@@ -63,6 +78,11 @@ impl fmt::Display for LayerError {
             Self::NotConfigured => f.write_str(
                 "no channel layer is configured: add one with \
                  ProtocolTypeRouter::channel_layer(InMemoryChannelLayer::new())",
+            ),
+            Self::Overflowed { channel, missed } => write!(
+                f,
+                "channel {channel:?} missed {missed} messages: its reader fell behind and \
+                 its channel was full (raise the capacity, or choose Overflow::Wait)"
             ),
             Self::Backend(err) => write!(f, "channel layer backend failed: {err}"),
             Self::Unavailable(err) => write!(f, "channel layer backend unavailable: {err}"),

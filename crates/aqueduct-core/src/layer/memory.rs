@@ -1,25 +1,26 @@
 //! The in-memory channel layer: one process, no service to run.
 
+mod config;
+mod deliver;
+mod queue;
 mod receiver;
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
-use futures_util::task::AtomicWaker;
 use rand::Rng;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
+pub use self::config::InMemoryConfig;
+use self::queue::{Pop, Push, Queue, WhenFull};
 use self::receiver::QueueReceiver;
-use super::capacity::Capacities;
 use super::{
-    ChannelLayer, GroupSendReport, LayerError, validate_channel_name, validate_group_name,
+    ChannelLayer, GroupSendReport, LayerError, Overflow, validate_channel_name, validate_group_name,
 };
 use crate::event::Event;
 use crate::support::log_skipped;
@@ -46,82 +47,6 @@ const SHARDS: usize = 16;
 type RandomState = foldhash::quality::RandomState;
 type HashMap<K, V> = std::collections::HashMap<K, V, RandomState>;
 type HashSet<T> = std::collections::HashSet<T, RandomState>;
-
-/// Settings of an [`InMemoryChannelLayer`], with Channels' defaults.
-///
-/// ```
-/// use std::time::Duration;
-/// use aqueduct_core::{InMemoryChannelLayer, InMemoryConfig};
-///
-/// let layer = InMemoryChannelLayer::with_config(
-///     InMemoryConfig::default()
-///         .capacity(200)
-///         .channel_capacity("broadcast.*", 1000)
-///         .expiry(Duration::from_secs(30)),
-/// );
-/// # drop(layer);
-/// ```
-#[derive(Clone, Debug)]
-pub struct InMemoryConfig {
-    capacities: Capacities,
-    expiry: Duration,
-    group_expiry: Duration,
-}
-
-impl Default for InMemoryConfig {
-    fn default() -> Self {
-        Self {
-            capacities: Capacities::new(100),
-            expiry: Duration::from_secs(60),
-            group_expiry: Duration::from_secs(86_400),
-        }
-    }
-}
-
-impl InMemoryConfig {
-    /// Sets how many unread messages a channel holds (default 100).
-    pub fn capacity(mut self, capacity: usize) -> Self {
-        self.capacities.set_default(capacity);
-        self
-    }
-
-    /// Sets the capacity of channels whose name matches `pattern`, a glob
-    /// (`*` any run of characters, `?` one character). The first pattern
-    /// added that matches wins.
-    pub fn channel_capacity(mut self, pattern: impl Into<String>, capacity: usize) -> Self {
-        self.capacities.push(pattern.into(), capacity);
-        self
-    }
-
-    /// Uses `capacities`, default and patterns, in place of those set
-    /// before: a layer that keeps its own table can hand it on whole.
-    ///
-    /// ```
-    /// use aqueduct_core::{Capacities, InMemoryConfig};
-    ///
-    /// let mut capacities = Capacities::new(10);
-    /// capacities.push("websocket.*".into(), 20);
-    /// let config = InMemoryConfig::default().capacities(capacities);
-    /// # drop(config);
-    /// ```
-    pub fn capacities(mut self, capacities: Capacities) -> Self {
-        self.capacities = capacities;
-        self
-    }
-
-    /// Sets how long an unread message lives (default 60 s).
-    pub fn expiry(mut self, expiry: Duration) -> Self {
-        self.expiry = expiry;
-        self
-    }
-
-    /// Sets how long a group membership lives without being refreshed by
-    /// `group_add` (default 86400 s).
-    pub fn group_expiry(mut self, group_expiry: Duration) -> Self {
-        self.group_expiry = group_expiry;
-        self
-    }
-}
 
 /// A channel layer within one process, as Channels' `InMemoryChannelLayer`.
 ///
@@ -191,107 +116,15 @@ impl SweepClock {
 /// A group's members, each with when it was last added.
 type Members = HashMap<Arc<str>, Instant>;
 
-struct Queue {
-    capacity: usize,
-    /// Taken by the channel's senders and its one reader, each for a push
-    /// or a pop: a channel's reader is the only other party a send can
-    /// meet here.
-    messages: Mutex<VecDeque<(Instant, Event)>>,
-    /// Wakes `receive` calls.
-    notify: Notify,
-    /// Wakes the channel's `receiver` stream.
-    reader: AtomicWaker,
-    /// Set, under the `messages` lock, once `flush` or `close_channel` took
-    /// the queue out of the layer: a receive still waiting on it must move
-    /// to the channel's new queue, or it would never see another message.
-    retired: AtomicBool,
-}
-
-/// What happened when a message was offered to a queue.
-enum Push {
-    Queued,
-    Full,
-}
-
-/// What a receiver found in a queue.
-enum Pop {
-    Event(Event),
-    Empty,
-    Retired,
-}
-
-impl Queue {
-    /// Drops messages older than `expiry`; returns whether any were dropped.
-    fn prune(messages: &mut VecDeque<(Instant, Event)>, now: Instant, expiry: Duration) -> bool {
-        let before = messages.len();
-        while messages
-            .front()
-            .is_some_and(|(sent, _)| now - *sent >= expiry)
-        {
-            messages.pop_front();
-        }
-        messages.len() != before
-    }
-
-    fn push(&self, event: Event, now: Instant, expiry: Duration) -> (Push, bool) {
-        let mut messages = lock(&self.messages);
-        let expired = Self::prune(&mut messages, now, expiry);
-        if messages.len() >= self.capacity {
-            return (Push::Full, expired);
-        }
-        messages.push_back((now, event));
-        drop(messages);
-        self.notify.notify_one();
-        self.reader.wake();
-        (Push::Queued, expired)
-    }
-
-    fn pop(&self, expiry: Duration) -> (Pop, bool) {
-        let mut messages = lock(&self.messages);
-        if self.retired.load(Ordering::Relaxed) {
-            return (Pop::Retired, false);
-        }
-        // An empty queue has nothing to expire: no need to read the clock,
-        // which the run loop would otherwise do on every wake-up.
-        if messages.is_empty() {
-            return (Pop::Empty, false);
-        }
-        let expired = Self::prune(&mut messages, Instant::now(), expiry);
-        let pop = match messages.pop_front() {
-            Some((_, event)) => Pop::Event(event),
-            None => Pop::Empty,
-        };
-        (pop, expired)
-    }
-
-    /// Drops the messages of a queue the layer no longer holds and wakes
-    /// its receiver, which then looks the channel up again.
-    fn retire(&self) {
-        let mut messages = lock(&self.messages);
-        self.retired.store(true, Ordering::Relaxed);
-        messages.clear();
-        drop(messages);
-        self.notify.notify_waiters();
-        self.reader.wake();
-    }
-}
-
-/// A poisoned lock only means another thread panicked mid-operation; the
-/// maps stay structurally valid, so keep serving.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A shard, for looking up (see [`lock`] on poisoning).
+/// A shard, for looking up. A poisoned lock only means another thread
+/// panicked mid-operation; the maps stay structurally valid, so keep serving.
 fn read<T>(shard: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     shard
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A shard, for changing (see [`lock`] on poisoning).
+/// A shard, for changing (see [`read`] on poisoning).
 fn write<T>(shard: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     shard
         .write()
@@ -303,6 +136,21 @@ impl InMemoryChannelLayer {
     /// group expiry 86400 s.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Hands `event` to `channels` under `overflow`, as a group send to
+    /// them would (see `__private::deliver_locally`).
+    pub(crate) async fn send_to_channels<S: AsRef<str>>(
+        &self,
+        channels: &[S],
+        event: &Event,
+        overflow: Overflow,
+    ) -> GroupSendReport {
+        let now = Instant::now();
+        self.inner.maybe_sweep(now);
+        self.inner
+            .send_to_channels(channels, event, overflow, now)
+            .await
     }
 
     /// Creates a layer with the given settings.
@@ -330,24 +178,8 @@ impl Inner {
         // Another thread may have made it between the two locks.
         write(shard)
             .entry(Arc::from(channel))
-            .or_insert_with(|| {
-                Arc::new(Queue {
-                    capacity: self.config.capacities.for_channel(channel),
-                    messages: Mutex::new(VecDeque::new()),
-                    notify: Notify::new(),
-                    reader: AtomicWaker::new(),
-                    retired: AtomicBool::new(false),
-                })
-            })
+            .or_insert_with(|| Arc::new(Queue::new(self.config.capacities.for_channel(channel))))
             .clone()
-    }
-
-    fn push(&self, channel: &str, event: Event, now: Instant) -> Push {
-        let (push, expired) = self.queue(channel).push(event, now, self.config.expiry);
-        if expired {
-            self.remove_from_groups(channel);
-        }
-        push
     }
 
     /// Channels drops a channel from every group once a message to it
@@ -377,9 +209,14 @@ impl Inner {
             .collect()
     }
 
-    /// Waits for the next event in `queue`, the queue of `channel`;
-    /// `None` if the queue was retired meanwhile.
-    async fn receive_from(&self, queue: &Queue, channel: &str) -> Option<Event> {
+    /// Waits for what `queue`, the queue of `channel`, has for its reader
+    /// next: an event, or a report of misses; `None` if the queue was
+    /// retired meanwhile.
+    async fn receive_from(
+        &self,
+        queue: &Queue,
+        channel: &str,
+    ) -> Option<Result<Event, LayerError>> {
         loop {
             // Register for a wake-up before looking, so a push between the
             // look and the wait is not missed.
@@ -387,15 +224,16 @@ impl Inner {
             tokio::pin!(notified);
             notified.as_mut().enable();
             match self.pop(queue, channel) {
-                Pop::Event(event) => return Some(event),
+                Pop::Event(event) => return Some(Ok(event)),
+                Pop::Missed(missed) => return Some(Err(overflowed(channel, missed))),
                 Pop::Retired => return None,
                 Pop::Empty => notified.await,
             }
         }
     }
 
-    /// Takes the next event from `queue`, the queue of `channel`, and drops
-    /// the channel from its groups if one of its messages had expired.
+    /// Takes what `queue`, the queue of `channel`, has next, and drops the
+    /// channel from its groups if one of its messages had expired.
     fn pop(&self, queue: &Queue, channel: &str) -> Pop {
         let (pop, expired) = queue.pop(self.config.expiry);
         if expired {
@@ -429,11 +267,11 @@ impl Inner {
                 if Arc::strong_count(queue) > 1 {
                     return true;
                 }
-                let mut messages = lock(&queue.messages);
-                if Queue::prune(&mut messages, now, self.config.expiry) {
+                let (expired, left) = queue.sweep(now, self.config.expiry);
+                if expired {
                     expired_channels.insert(name.clone());
                 }
-                !messages.is_empty()
+                left
             });
         }
         self.sweep_groups(now, &expired_channels);
@@ -482,9 +320,11 @@ impl ChannelLayer for InMemoryChannelLayer {
         validate_channel_name(channel)?;
         let now = Instant::now();
         self.inner.maybe_sweep(now);
-        match self.inner.push(channel, event, now) {
+        match self.inner.push(channel, &event, now, WhenFull::Refuse) {
             Push::Queued => Ok(()),
-            Push::Full => Err(LayerError::ChannelFull {
+            // A reader owed a report of misses takes nothing until it has
+            // read it: to the sender, the channel is full.
+            Push::Full | Push::Missed | Push::Retired => Err(LayerError::ChannelFull {
                 channel: channel.to_owned(),
             }),
         }
@@ -494,8 +334,8 @@ impl ChannelLayer for InMemoryChannelLayer {
         validate_channel_name(channel)?;
         loop {
             let queue = self.inner.queue(channel);
-            if let Some(event) = self.inner.receive_from(&queue, channel).await {
-                return Ok(event);
+            if let Some(received) = self.inner.receive_from(&queue, channel).await {
+                return received;
             }
         }
     }
@@ -537,18 +377,26 @@ impl ChannelLayer for InMemoryChannelLayer {
     }
 
     async fn group_send(&self, group: &str, event: Event) -> Result<GroupSendReport, LayerError> {
+        self.group_send_with(group, event, self.inner.config.overflow)
+            .await
+    }
+
+    async fn group_send_with(
+        &self,
+        group: &str,
+        event: Event,
+        overflow: Overflow,
+    ) -> Result<GroupSendReport, LayerError> {
         validate_group_name(group)?;
         // One reading of the clock for the whole send.
         let now = Instant::now();
         self.inner.maybe_sweep(now);
-        let mut report = GroupSendReport::default();
-        for member in self.inner.members(group, now) {
-            match self.inner.push(&member, event.clone(), now) {
-                Push::Queued => report.delivered += 1,
-                Push::Full => report.over_capacity += 1,
-            }
-        }
-        log_skipped(group, &report);
+        let members = self.inner.members(group, now);
+        let report = self
+            .inner
+            .send_to_channels(&members, &event, overflow, now)
+            .await;
+        log_skipped(Some(group), &report, overflow);
         Ok(report)
     }
 
@@ -582,6 +430,17 @@ impl fmt::Debug for InMemoryChannelLayer {
     }
 }
 
+/// The error a reader gets in place of the `missed` messages it fell
+/// behind on.
+fn overflowed(channel: &str, missed: u64) -> LayerError {
+    LayerError::Overflowed {
+        channel: channel.to_owned(),
+        missed,
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests;
 #[cfg(test)]
 mod receiver_tests;
 #[cfg(test)]

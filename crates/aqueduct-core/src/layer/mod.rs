@@ -4,6 +4,7 @@ mod capacity;
 mod error;
 mod memory;
 mod names;
+mod overflow;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
@@ -14,17 +15,20 @@ pub use capacity::Capacities;
 pub use error::LayerError;
 pub use memory::{InMemoryChannelLayer, InMemoryConfig};
 pub use names::{validate_channel_name, validate_group_name};
+pub use overflow::Overflow;
 
 /// What a `group_send` did: how many members got the message, and how many
-/// were skipped because their channel was full.
+/// missed it because their channel was full.
 ///
-/// Channels drops those silently; aqueduct counts them so an application can
-/// notice a slow reader without a flood of log lines.
+/// Channels drops those silently; aqueduct counts them, and what became
+/// of each member that missed it depends on the send's [`Overflow`]
+/// policy: under the default its reader is told.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GroupSendReport {
     /// Members the message was queued for.
     pub delivered: usize,
-    /// Members skipped because their channel was at capacity.
+    /// Members that missed it because their channel was at capacity
+    /// (under `Overflow::Wait`, still at capacity when the wait ended).
     pub over_capacity: usize,
 }
 
@@ -33,10 +37,11 @@ pub struct GroupSendReport {
 /// Semantics every implementation keeps: delivery is at most once and FIFO
 /// for one reader; a channel holds at most its capacity (100 by default) and
 /// [`send`](Self::send) fails with [`LayerError::ChannelFull`] past it, while
-/// [`group_send`](Self::group_send) skips full members and counts them;
-/// unread messages expire (60 s by default) and group memberships too
-/// (86400 s); names are checked with [`validate_channel_name`] and
-/// [`validate_group_name`].
+/// [`group_send`](Self::group_send) counts the full members and treats
+/// them as its [`Overflow`] policy says: by default their reader gets
+/// [`LayerError::Overflowed`] before anything else; unread messages expire
+/// (60 s by default) and group memberships too (86400 s); names are
+/// checked with [`validate_channel_name`] and [`validate_group_name`].
 ///
 /// ```
 /// use aqueduct_core::{ChannelLayer, Event, InMemoryChannelLayer};
@@ -89,8 +94,41 @@ pub trait ChannelLayer: Send + Sync + 'static {
     /// Removes `channel` from `group`. Removing a non-member is not an error.
     async fn group_discard(&self, group: &str, channel: &str) -> Result<(), LayerError>;
 
-    /// Sends `event` to every member of `group`, skipping (and counting) full ones.
+    /// Sends `event` to every member of `group`; a member whose channel is
+    /// full is counted, and treated as the layer's [`Overflow`] policy says.
     async fn group_send(&self, group: &str, event: Event) -> Result<GroupSendReport, LayerError>;
+
+    /// Sends `event` to every member of `group`, treating full members as
+    /// `overflow` says rather than as the layer's own policy does.
+    ///
+    /// The default ignores `overflow` and calls
+    /// [`group_send`](Self::group_send), so that a layer written before
+    /// this method still builds; aqueduct's layers override it, and a
+    /// layer that keeps a capacity should too. It logs a WARN (at most
+    /// once a second) when it is asked for a policy it cannot keep and
+    /// members missed the message.
+    async fn group_send_with(
+        &self,
+        group: &str,
+        event: Event,
+        overflow: Overflow,
+    ) -> Result<GroupSendReport, LayerError> {
+        let report = self.group_send(group, event).await?;
+        if report.over_capacity > 0 && overflow != Overflow::Drop {
+            static IGNORED: crate::support::Sparse = crate::support::Sparse::new();
+            if let Some(missed) = IGNORED.add(report.over_capacity as u64) {
+                tracing::warn!(
+                    layer = std::any::type_name::<Self>(),
+                    group,
+                    ?overflow,
+                    missed,
+                    "this channel layer does not implement group_send_with: \
+                     members missed messages under its own policy"
+                );
+            }
+        }
+        Ok(report)
+    }
 
     /// Deletes every channel, message and group.
     async fn flush(&self) -> Result<(), LayerError>;

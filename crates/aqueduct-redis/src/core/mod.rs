@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aqueduct_core::{
-    ChannelLayer, Event, GroupSendReport, InMemoryChannelLayer, LayerError, validate_channel_name,
-    validate_group_name,
+    ChannelLayer, Event, GroupSendReport, InMemoryChannelLayer, LayerError, Overflow,
+    validate_channel_name, validate_group_name,
 };
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
@@ -77,6 +77,8 @@ pub(crate) struct Inner {
     expiry: Duration,
     group_expiry: Duration,
     capacities: aqueduct_core::Capacities,
+    /// What a group send does for a full member (see `RedisConfig::overflow`).
+    overflow: Overflow,
     wire: Wire,
     shards: Vec<Shard>,
     /// Names this process's channels: `specific.<client_prefix>!…`.
@@ -109,6 +111,7 @@ impl RedisChannelLayer {
                 expiry: config.expiry,
                 group_expiry: config.group_expiry,
                 capacities: config.capacities,
+                overflow: config.overflow,
                 wire,
                 shards,
                 client_prefix: uuid::Uuid::new_v4().simple().to_string(),
@@ -167,8 +170,8 @@ impl Inner {
         })
     }
 
-    /// Hands `event` to one of this process's channels without a trip
-    /// through Redis.
+    /// `send`s `event` to one of this process's channels without a trip
+    /// through Redis: a full one refuses it, and the sender is told.
     async fn deliver(&self, channel: &str, event: Event) -> Result<(), LayerError> {
         if !self.local.is_open(channel) {
             tracing::debug!(channel, "dropping a message for a channel that has closed");
@@ -308,9 +311,24 @@ impl ChannelLayer for RedisChannelLayer {
     }
 
     async fn group_send(&self, group: &str, event: Event) -> Result<GroupSendReport, LayerError> {
+        self.group_send_with(group, event, self.inner.overflow)
+            .await
+    }
+
+    /// `overflow` applies to this process's own members, and to other
+    /// processes' Redis keys, which `Wait` retries until they have room;
+    /// a key still full cannot tell its reader, and is logged instead.
+    async fn group_send_with(
+        &self,
+        group: &str,
+        event: Event,
+        overflow: Overflow,
+    ) -> Result<GroupSendReport, LayerError> {
         validate_group_name(group)?;
         let members = self.inner.members(group).await?;
-        self.inner.send_to_members(group, &members, event).await
+        self.inner
+            .send_to_members(group, &members, event, overflow)
+            .await
     }
 
     async fn flush(&self) -> Result<(), LayerError> {

@@ -3,12 +3,11 @@
 
 use std::sync::{Arc, Weak};
 
-use aqueduct_core::Event;
 use redis::RedisResult;
 use redis::aio::MultiplexedConnection;
 
 use super::{Inner, non_local_name, now};
-use crate::buffers::log_handed;
+use crate::buffers::{hand_to_channels, reading_policy};
 use crate::shard::{BLOCK_SECONDS, Backoff};
 use crate::wire::Targets;
 
@@ -117,22 +116,24 @@ impl Inner {
                 return;
             }
         };
-        match targets {
-            Some(Targets::One(channel)) => self.hand_to(&channel, event).await,
-            Some(Targets::Many(channels)) => {
-                for channel in channels {
-                    self.hand_to(&channel, event.clone()).await;
-                }
+        let channels = match targets {
+            Some(Targets::One(channel)) => vec![channel],
+            Some(Targets::Many(channels)) => channels,
+            None => {
+                tracing::warn!(
+                    event_type = event.event_type(),
+                    "dropping a message on a process-local key that names no channel"
+                );
+                return;
             }
-            None => tracing::warn!(
-                event_type = event.event_type(),
-                "dropping a message on a process-local key that names no channel"
-            ),
+        };
+        let (open, closed): (Vec<String>, Vec<String>) = channels
+            .into_iter()
+            .partition(|channel| self.local.is_open(channel));
+        for channel in closed {
+            tracing::debug!(channel, "dropping a message for a channel that has closed");
         }
-    }
-
-    async fn hand_to(&self, channel: &str, event: Event) {
-        log_handed(self.deliver(channel, event).await, channel);
+        hand_to_channels(&self.buffers, &open, &event, reading_policy(self.overflow)).await;
     }
 
     /// Writes this process's memberships of the groups on `shard` back.

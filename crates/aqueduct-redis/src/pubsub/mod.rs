@@ -7,8 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use aqueduct_core::{
-    ChannelLayer, Event, GroupSendReport, InMemoryChannelLayer, LayerError, validate_channel_name,
-    validate_group_name,
+    ChannelLayer, Event, GroupSendReport, InMemoryChannelLayer, LayerError, Overflow,
+    validate_channel_name, validate_group_name,
 };
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -16,7 +16,7 @@ use futures_util::stream::{self, BoxStream};
 
 use self::local::Locals;
 use self::subscriber::Subscriber;
-use crate::buffers::{local_buffers, log_handed};
+use crate::buffers::{hand_to_channels, local_buffers, reading_policy};
 use crate::config::RedisConfig;
 use crate::crypto::Crypter;
 use crate::error::ConfigError;
@@ -108,6 +108,8 @@ pub(crate) struct Inner {
     locals: Locals,
     /// The queues this process's channels are read from.
     buffers: InMemoryChannelLayer,
+    /// What a full buffer does with a message (`RedisConfig::overflow`).
+    overflow: Overflow,
 }
 
 impl RedisPubSubChannelLayer {
@@ -130,6 +132,7 @@ impl RedisPubSubChannelLayer {
                 shards,
                 locals: Locals::default(),
                 buffers,
+                overflow: config.overflow,
             }),
         })
     }
@@ -185,17 +188,19 @@ impl Inner {
                 return;
             }
         };
+        hand_to_channels(
+            &self.buffers,
+            &targets,
+            &event,
+            reading_policy(self.overflow),
+        )
+        .await;
         for channel in targets {
-            self.deliver(&channel, event.clone()).await;
-        }
-    }
-
-    async fn deliver(&self, channel: &str, event: Event) {
-        log_handed(self.buffers.send(channel, event).await, channel);
-        // The channel closed while the message was on its way: the send
-        // made its buffer anew, and nobody would free it.
-        if !self.locals.is_open(channel) {
-            let _ = self.buffers.close_channel(channel).await;
+            // The channel closed while the message was on its way: handing
+            // it on made its buffer anew, and nobody would free it.
+            if !self.locals.is_open(&channel) {
+                let _ = self.buffers.close_channel(&channel).await;
+            }
         }
     }
 }
@@ -297,6 +302,18 @@ impl ChannelLayer for RedisPubSubChannelLayer {
             delivered: heard,
             over_capacity: 0,
         })
+    }
+
+    /// As [`group_send`](ChannelLayer::group_send): `overflow` cannot
+    /// travel with the message, which Redis hands to every subscribed
+    /// process at once, so each reading process applies its own policy.
+    async fn group_send_with(
+        &self,
+        group: &str,
+        event: Event,
+        _overflow: Overflow,
+    ) -> Result<GroupSendReport, LayerError> {
+        self.group_send(group, event).await
     }
 
     /// Forgets every channel and group of this process and unsubscribes

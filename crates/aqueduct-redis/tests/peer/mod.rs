@@ -1,6 +1,8 @@
 //! A Python process running channels_redis, driven one JSON command per
 //! line (tests/python/channels_peer.py), and the message values both sides
 //! compare: JSON with bytes tagged `{"$bytes": "<hex>"}`.
+// Each test file uses some of it.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Stdio;

@@ -3,9 +3,12 @@
 //! restart, and the Python interpreter that has channels_redis.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
 use aqueduct_redis::{RedisChannelLayer, RedisConfig};
@@ -177,4 +180,52 @@ pub async fn sorted_set<T: redis::FromRedisValue>(
         .arg(-1)
         .query_async(&mut conn)
         .await
+}
+
+/// Every line logged in this test binary at INFO and above, once
+/// [`capture_logs`] has run.
+static LOGS: Mutex<String> = Mutex::new(String::new());
+/// Panics anywhere in this binary, tasks of the layer included.
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+struct Capture;
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        logs().push_str(&String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures the log lines and counts the panics of the whole test binary,
+/// with one process-wide subscriber: tests running side by side each read
+/// the lines that name what only they do.
+pub fn capture_logs() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        tracing_subscriber::fmt()
+            .with_writer(|| Capture)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .init();
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::Relaxed);
+            default_hook(info);
+        }));
+    });
+}
+
+/// The lines captured so far.
+pub fn logs() -> MutexGuard<'static, String> {
+    LOGS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How many panics there were so far.
+pub fn panics() -> usize {
+    PANICS.load(Ordering::Relaxed)
 }

@@ -9,9 +9,14 @@
 //!   default, `ChannelFull` past it, and a receive makes room;
 //!   `channel_capacity` patterns, the first match winning; `close_channel`
 //!   touches no other channel;
-//! - groups: `group_send` skips full members and counts them in its
-//!   [`GroupSendReport`](aqueduct_core::GroupSendReport); a group nobody
-//!   joined; `group_discard`, of non-members too;
+//! - groups: under `Overflow::Drop`, `group_send_with` skips full members
+//!   and counts them in its [`GroupSendReport`](aqueduct_core::GroupSendReport);
+//!   a group nobody joined; `group_discard`, of non-members too;
+//! - overflow: under the default policy, a full process-local member's
+//!   reader gets `LayerError::Overflowed` with the count before anything
+//!   else, and the other members the message; `Wait` delivers once the
+//!   reader makes room, and tells the member as the default does past its
+//!   timeout;
 //! - names: every operation refuses bad channel and group names; names
 //!   from `new_channel` are valid, process-local and unique;
 //! - receiving: a waiting receiver is woken, by `send` and `group_send`;
@@ -230,7 +235,10 @@ macro_rules! layer_suite {
             default_capacity_is_100_and_a_receive_makes_room,
             channel_capacity_patterns_first_match_wins,
             close_channel_leaves_other_channels_alone,
-            group_send_skips_full_members_and_counts_them,
+            drop_skips_full_members_and_counts_them,
+            close_tells_a_full_member_first_and_spares_the_others,
+            wait_delivers_once_the_reader_makes_room,
+            wait_past_its_timeout_tells_the_full_member,
             group_send_to_an_unknown_group_reaches_nobody,
             group_discard_of_non_members_is_fine,
             every_operation_validates_names,

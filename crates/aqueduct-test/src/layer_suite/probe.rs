@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use aqueduct_core::{ChannelLayer, Event, GroupSendReport, LayerError};
+use aqueduct_core::{ChannelLayer, Event, GroupSendReport, LayerError, Overflow};
 use serde_json::json;
 use tokio::time::timeout;
 
@@ -94,6 +94,20 @@ pub(crate) async fn group_send(layer: &impl ChannelLayer, group: &str, n: u64) -
     match layer.group_send(group, event(n)).await {
         Ok(report) => report,
         Err(err) => panic!("group_send {n} to {group}: {err}"),
+    }
+}
+
+/// Sends `event(n)` to `group` under `overflow`, failing the check on any
+/// error.
+pub(crate) async fn group_send_with(
+    layer: &impl ChannelLayer,
+    group: &str,
+    n: u64,
+    overflow: Overflow,
+) -> GroupSendReport {
+    match layer.group_send_with(group, event(n), overflow).await {
+        Ok(report) => report,
+        Err(err) => panic!("group_send_with {n} to {group} under {overflow:?}: {err}"),
     }
 }
 

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use futures_util::Stream;
 
-use super::{Inner, Pop, Queue};
+use super::{Inner, Pop, Queue, overflowed};
 use crate::event::Event;
 use crate::layer::LayerError;
 
@@ -34,6 +34,9 @@ impl Stream for QueueReceiver<'_> {
             this.queue.reader.register(cx.waker());
             match this.inner.pop(&this.queue, this.channel) {
                 Pop::Event(event) => return Poll::Ready(Some(Ok(event))),
+                Pop::Missed(missed) => {
+                    return Poll::Ready(Some(Err(overflowed(this.channel, missed))));
+                }
                 Pop::Empty => return Poll::Pending,
                 // `flush` or `close_channel` took the queue out of the
                 // layer: listen on the channel's new one.

@@ -1,13 +1,14 @@
 //! Groups: sending to every member, skipping full ones, leaving.
 
-use aqueduct_core::{ChannelLayer, GroupSendReport};
+use aqueduct_core::{ChannelLayer, GroupSendReport, Overflow};
 
-use super::super::probe::{both_kinds, drain, fill, group_send, join};
+use super::super::probe::{both_kinds, drain, fill, group_send, group_send_with, join};
 use super::super::{LayerFactory, LayerSettings};
 
-/// A full member is skipped and counted, the others get the message, and
-/// being skipped does not cost the membership.
-pub async fn group_send_skips_full_members_and_counts_them(factory: &impl LayerFactory) {
+/// Under `Overflow::Drop` (Channels' behaviour), a full member is skipped
+/// and counted, the others get the message, and being skipped does not
+/// cost the membership.
+pub async fn drop_skips_full_members_and_counts_them(factory: &impl LayerFactory) {
     let layer = factory.make(LayerSettings::default().capacity(2)).await;
     let [named, local] = both_kinds(&layer, "named").await;
     let [full_named, full_local] = both_kinds(&layer, "full").await;
@@ -21,7 +22,7 @@ pub async fn group_send_skips_full_members_and_counts_them(factory: &impl LayerF
     assert_eq!(fill(&layer, &full_named).await, 2);
     assert_eq!(fill(&layer, &full_local).await, 2);
 
-    let report = group_send(&layer, "room", 7).await;
+    let report = group_send_with(&layer, "room", 7, Overflow::Drop).await;
     let expected = GroupSendReport {
         delivered: 2,
         over_capacity: 2,
@@ -38,7 +39,7 @@ pub async fn group_send_skips_full_members_and_counts_them(factory: &impl LayerF
         );
     }
 
-    let report = group_send(&layer, "room", 8).await;
+    let report = group_send_with(&layer, "room", 8, Overflow::Drop).await;
     assert_eq!(report.delivered, 4, "the skipped members are still members");
     for channel in members {
         assert_eq!(drain(&layer, channel).await, [8], "{channel}");

@@ -6,6 +6,7 @@ mod delivery;
 mod expiry;
 mod groups;
 mod names;
+mod overflow;
 mod receiving;
 
 pub use concurrency::*;
@@ -13,6 +14,7 @@ pub use delivery::*;
 pub use expiry::*;
 pub use groups::*;
 pub use names::*;
+pub use overflow::*;
 pub use receiving::*;
 
 #[cfg(test)]
@@ -28,6 +30,7 @@ mod tests {
             include_str!("expiry.rs"),
             include_str!("groups.rs"),
             include_str!("names.rs"),
+            include_str!("overflow.rs"),
             include_str!("receiving.rs"),
         ];
         let names = checks
