@@ -131,6 +131,9 @@ fn app(sources: Vec<TokenSource>, layer: &InMemoryChannelLayer) -> ProtocolTypeR
         .with_channel_layer(layer.clone())
 }
 
+/// A URL, the request headers, and the greeting expected.
+type Case<'a> = (String, &'a [(&'a str, &'a str)], &'a str);
+
 async fn greeting(url: &str, headers: &[(&str, &str)]) -> String {
     let (mut client, _) = try_connect(url, headers).await.expect("refused");
     recv_text(&mut client).await
@@ -148,7 +151,7 @@ async fn each_token_source_finds_the_user() {
     let server = TestServer::start(app(all, &layer)).await;
     let url = server.ws("/ws/");
     #[rustfmt::skip]
-    let table: [(String, &[(&str, &str)], &str); 5] = [
+    let table: [Case<'_>; 5] = [
         (format!("{url}?token=alice-token"), &[],                                         "hello alice []"),
         (url.clone(), &[("authorization", "Bearer bob-token")],                              "hello bob []"),
         (url.clone(), &[("cookie", "theme=dark; auth_token=alice-token")],                   "hello alice []"),

@@ -38,7 +38,7 @@ mod support;
 pub mod __private {
     pub use crate::log_throttle::LogThrottle;
     pub use crate::support::{
-        Sparse, catch_panic, deliver_locally, expect_connect, log_skipped, text_from_tungstenite,
+        catch_panic, deliver_locally, expect_connect, log_skipped, text_from_tungstenite,
         text_into_tungstenite, text_response,
     };
 }

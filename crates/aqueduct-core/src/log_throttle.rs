@@ -31,8 +31,8 @@ pub struct LogThrottle {
 struct State {
     /// When the last line was logged; `None` before the first.
     logged: Option<Instant>,
-    /// Occurrences since that line that were not logged.
-    suppressed: u64,
+    /// What was counted since that line and not logged yet.
+    pending: u64,
 }
 
 impl LogThrottle {
@@ -41,7 +41,7 @@ impl LogThrottle {
         Self {
             state: Mutex::new(State {
                 logged: None,
-                suppressed: 0,
+                pending: 0,
             }),
         }
     }
@@ -50,22 +50,36 @@ impl LogThrottle {
     /// logged, `n` being how many were not logged since the last line;
     /// `None` when it is counted for the next line instead.
     pub fn hit(&self) -> Option<u64> {
-        self.hit_at(Instant::now())
+        self.add(1).map(|counted| counted - 1)
     }
 
-    fn hit_at(&self, now: Instant) -> Option<u64> {
+    /// Counts `n` more of something (messages missed, say). Returns the
+    /// count to log, these `n` included, when a line is due now.
+    ///
+    /// ```
+    /// use aqueduct_core::__private::LogThrottle;
+    ///
+    /// static MISSED: LogThrottle = LogThrottle::new();
+    /// assert_eq!(MISSED.add(3), Some(3), "the first is logged at once");
+    /// assert_eq!(MISSED.add(2), None, "then at most once a second");
+    /// ```
+    pub fn add(&self, n: u64) -> Option<u64> {
+        self.add_at(n, Instant::now())
+    }
+
+    fn add_at(&self, n: u64, now: Instant) -> Option<u64> {
         // The lock is held for a comparison and two stores: cheaper than
         // the log line it saves, even when every thread is refusing.
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.pending += n;
         let due = state
             .logged
             .is_none_or(|logged| now.saturating_duration_since(logged) >= INTERVAL);
         if !due {
-            state.suppressed += 1;
             return None;
         }
         state.logged = Some(now);
-        Some(std::mem::take(&mut state.suppressed))
+        Some(std::mem::take(&mut state.pending))
     }
 }
 
@@ -90,7 +104,11 @@ mod tests {
             (9000, Some(0)),  // a quiet spell: nothing was held back
         ];
         for (ms, expected) in table {
-            assert_eq!(throttle.hit_at(at(ms)), expected, "at {ms} ms");
+            assert_eq!(
+                throttle.add_at(1, at(ms)).map(|n| n - 1),
+                expected,
+                "at {ms} ms"
+            );
         }
     }
 }

@@ -6,8 +6,6 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::FutureExt;
 use http::header::{self, HeaderValue};
@@ -69,7 +67,7 @@ pub fn text_into_tungstenite(text: Utf8Bytes) -> tungstenite::Utf8Bytes {
 ///
 /// Under `Overflow::Drop` nobody else will ever say it, so it is a WARN,
 /// at most one a second for the whole process with the count since the
-/// last (see [`Sparse`]). Under `Close` and `Wait` each reader's own
+/// last (see [`LogThrottle`](crate::log_throttle::LogThrottle)). Under `Close` and `Wait` each reader's own
 /// connection logs its close, and this is only a DEBUG line.
 pub fn log_skipped(group: Option<&str>, report: &GroupSendReport, overflow: Overflow) {
     if report.over_capacity == 0 {
@@ -83,7 +81,7 @@ pub fn log_skipped(group: Option<&str>, report: &GroupSendReport, overflow: Over
         );
         return;
     }
-    static DROPPED: Sparse = Sparse::new();
+    static DROPPED: crate::log_throttle::LogThrottle = crate::log_throttle::LogThrottle::new();
     if let Some(dropped) = DROPPED.add(report.over_capacity as u64) {
         tracing::warn!(
             group,
@@ -107,63 +105,6 @@ pub async fn deliver_locally<S: AsRef<str>>(
     overflow: Overflow,
 ) -> GroupSendReport {
     layer.send_to_channels(channels, event, overflow).await
-}
-
-/// A count for a WARN line that must not flood the log: at most one line
-/// a second, carrying everything counted since the last one.
-///
-/// A line per event would let one stuck reader fill the disk; a line at
-/// 1, 2, 4, 8… events would go quiet for good after a burst. This says
-/// how many, and says it again within a second of the next one.
-///
-/// ```
-/// use aqueduct_core::__private::Sparse;
-///
-/// static FULL: Sparse = Sparse::new();
-/// assert_eq!(FULL.add(3), Some(3), "the first is logged at once");
-/// assert_eq!(FULL.add(2), None, "then at most once a second");
-/// ```
-#[derive(Debug)]
-pub struct Sparse {
-    /// Counted since the last line.
-    pending: AtomicU64,
-    /// Milliseconds since [`epoch`] before which no line is due.
-    next_ms: AtomicU64,
-}
-
-impl Sparse {
-    /// A count with nothing counted, whose first line is due at once.
-    pub const fn new() -> Self {
-        Self {
-            pending: AtomicU64::new(0),
-            next_ms: AtomicU64::new(0),
-        }
-    }
-
-    /// Counts `n` more; returns the count to log if a line is due now.
-    pub fn add(&self, n: u64) -> Option<u64> {
-        self.pending.fetch_add(n, Ordering::Relaxed);
-        let now = epoch().elapsed().as_millis() as u64;
-        let due = self.next_ms.load(Ordering::Relaxed);
-        let claimed = now >= due
-            && self
-                .next_ms
-                .compare_exchange(due, now + 1000, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok();
-        claimed.then(|| self.pending.swap(0, Ordering::Relaxed))
-    }
-}
-
-impl Default for Sparse {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The moment [`Sparse`] counts from: its first use in the process.
-fn epoch() -> std::time::Instant {
-    static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
-    *EPOCH.get_or_init(std::time::Instant::now)
 }
 
 /// A response with `status` and `body` as plain UTF-8 text.

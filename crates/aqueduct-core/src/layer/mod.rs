@@ -115,7 +115,8 @@ pub trait ChannelLayer: Send + Sync + 'static {
     ) -> Result<GroupSendReport, LayerError> {
         let report = self.group_send(group, event).await?;
         if report.over_capacity > 0 && overflow != Overflow::Drop {
-            static IGNORED: crate::support::Sparse = crate::support::Sparse::new();
+            static IGNORED: crate::log_throttle::LogThrottle =
+                crate::log_throttle::LogThrottle::new();
             if let Some(missed) = IGNORED.add(report.over_capacity as u64) {
                 tracing::warn!(
                     layer = std::any::type_name::<Self>(),

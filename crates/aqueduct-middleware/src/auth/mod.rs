@@ -6,7 +6,7 @@ mod token;
 use std::fmt;
 use std::sync::Arc;
 
-use aqueduct_core::__private::catch_panic;
+use aqueduct_core::__private::{LogThrottle, catch_panic};
 use aqueduct_core::{AppFuture, CloseCode, Refusal, Scope, WebsocketApp, WebsocketIo};
 use async_trait::async_trait;
 use http::StatusCode;
@@ -203,6 +203,10 @@ struct Settings {
     sources: Vec<TokenSource>,
     groups: UserGroups,
     anonymous: Option<Refusal>,
+    /// One log line a second for refusals, and for panics: a client
+    /// trying tokens, or one that found a panic, must not flood the log.
+    refused: Arc<LogThrottle>,
+    panicked: Arc<LogThrottle>,
 }
 
 impl<Au: Authenticator> AuthLayer<Au> {
@@ -214,6 +218,8 @@ impl<Au: Authenticator> AuthLayer<Au> {
                 sources: TokenSource::defaults(),
                 groups: UserGroups::default(),
                 anonymous: None,
+                refused: Arc::default(),
+                panicked: Arc::default(),
             }),
         }
     }
@@ -262,14 +268,21 @@ impl<A: WebsocketApp, Au: Authenticator> WebsocketApp for AuthMiddleware<A, Au> 
                     None
                 }
                 Ok(Authenticated::Anonymous) => settings.anonymous.clone().inspect(|refusal| {
-                    tracing::info!(%refusal, "anonymous connection refused: login required");
+                    if let Some(suppressed) = settings.refused.hit() {
+                        tracing::info!(%refusal, suppressed, "anonymous connection refused: login required");
+                    }
                 }),
                 Ok(Authenticated::Refused(refusal)) => {
-                    tracing::info!(%refusal, token = found.is_some(), "authentication refused");
+                    if let Some(suppressed) = settings.refused.hit() {
+                        let token = found.is_some();
+                        tracing::info!(%refusal, token, suppressed, "authentication refused");
+                    }
                     Some(refusal)
                 }
                 Err(panic) => {
-                    tracing::error!(panic, "authenticator panicked; refusing with 500");
+                    if let Some(suppressed) = settings.panicked.hit() {
+                        tracing::error!(panic, suppressed, "authenticator panicked; refusing with 500");
+                    }
                     Some(Refusal::status(StatusCode::INTERNAL_SERVER_ERROR))
                 }
             };

@@ -6,6 +6,7 @@ mod pattern;
 use std::fmt;
 use std::sync::Arc;
 
+use aqueduct_core::__private::LogThrottle;
 use aqueduct_core::{AppFuture, Deny, Refusal, Scope, WebsocketApp, WebsocketIo};
 use http::{StatusCode, header};
 use tower::Layer;
@@ -64,6 +65,9 @@ pub struct OriginValidator<A> {
 struct Policy {
     patterns: Vec<Pattern>,
     allow_missing: bool,
+    /// One log line a second for the refusals of this validator: a
+    /// cross-site page hammering the server must not flood the log.
+    refused: Arc<LogThrottle>,
 }
 
 impl Policy {
@@ -82,6 +86,7 @@ impl Policy {
         Self {
             patterns,
             allow_missing: true,
+            refused: Arc::default(),
         }
     }
 
@@ -202,7 +207,9 @@ impl<A: WebsocketApp> WebsocketApp for OriginValidator<A> {
         let Some(origin) = self.policy.refuses(&scope) else {
             return self.inner.call(scope, io);
         };
-        tracing::info!(origin, "origin not allowed; refusing with 403");
+        if let Some(suppressed) = self.policy.refused.hit() {
+            tracing::info!(origin, suppressed, "origin not allowed; refusing with 403");
+        }
         let deny = Deny::new(StatusCode::FORBIDDEN).with_body("Origin not allowed");
         Box::pin(Refusal::from(deny).refuse(io))
     }

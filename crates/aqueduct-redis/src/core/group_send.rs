@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aqueduct_core::__private::{Sparse, deliver_locally, log_skipped};
+use aqueduct_core::__private::{LogThrottle, deliver_locally, log_skipped};
 use aqueduct_core::{Event, GroupSendReport, LayerError, Overflow};
 use futures_util::future::try_join_all;
 use tokio::time::Instant;
@@ -179,7 +179,7 @@ impl Inner {
 /// key was full: whatever the policy, their reader cannot be told, so the
 /// sender says it, at most once a second with the count since the last.
 fn log_unreported(group: &str, key: &str, missed: usize) {
-    static UNREPORTED: Sparse = Sparse::new();
+    static UNREPORTED: LogThrottle = LogThrottle::new();
     if let Some(missed) = UNREPORTED.add(missed as u64) {
         tracing::warn!(
             group,
