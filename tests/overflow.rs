@@ -90,7 +90,10 @@ async fn room_server(
     let app = ProtocolTypeRouter::new()
         .websocket(UrlRouter::new().route("ws/room/<name>/", room))
         .with_channel_layer(InMemoryChannelLayer::with_config(config));
-    let server = TestServer::start_with(app, |server| server.write_timeout(write_timeout)).await;
+    let server = TestServer::start_with(app, |server| {
+        server.write_timeout(write_timeout).message_rate(None)
+    })
+    .await;
     (server, disconnects)
 }
 
@@ -263,7 +266,10 @@ async fn small_buffered_client(url: &str, addr: std::net::SocketAddr) -> Client 
 async fn a_flooded_chat_reader_gets_every_message_or_is_closed_with_4013() {
     const COUNT: u64 = 20_000;
     let capture = LogCapture::global();
-    let server = TestServer::start(example_chat::app()).await;
+    // The flooder is the abuse the message rate limit stops (close 1008);
+    // this test is about what reaches the reader when nothing stops it.
+    let server =
+        TestServer::start_with(example_chat::app(), |server| server.message_rate(None)).await;
     let url = server.ws("/ws/chat/flood/");
     let quiet = Duration::from_secs(10);
     let (reader, _) = spawn_reader(connect(&url).await, COUNT, chat_seq_of, quiet);
