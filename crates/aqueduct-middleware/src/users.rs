@@ -128,6 +128,11 @@ impl UserGroups {
         validate_group_name(&group).is_ok().then_some(group)
     }
 
+    /// Whether users have groups of their own (`user_prefix` is not `None`).
+    pub(crate) fn per_user(&self) -> bool {
+        self.prefix.is_some()
+    }
+
     /// The group every connection joins, if any.
     pub fn everyone_group(&self) -> Option<&str> {
         self.everyone.as_deref()
@@ -147,7 +152,7 @@ impl UserGroups {
         event: Event,
     ) -> Result<GroupSendReport, LayerError> {
         assert!(
-            self.prefix.is_some(),
+            self.per_user(),
             "UserGroups::send_to_user: users have no groups (user_prefix(None))"
         );
         match self.group_for(user_id) {

@@ -309,7 +309,7 @@ fn admit<U: User>(scope: &mut Scope, user: U, groups: &UserGroups) {
     let id = user.id();
     match groups.group_for(&id) {
         Some(group) => scope.add_group(group),
-        None if groups.group_for("").is_some() => {
+        None if groups.per_user() => {
             tracing::warn!(
                 user = id,
                 "user id too long for a group name; no user group"

@@ -75,21 +75,20 @@ impl TokenSource {
         ]
     }
 
-    /// The token this source finds in `scope`, if any, and the
+    /// The token this source finds in `scope`, if any, with the
     /// subprotocol to answer with when it came as one.
-    fn find(&self, scope: &Scope) -> Option<(String, Option<String>)> {
-        let token = match self {
-            Self::Query(name) => scope.query_param(name)?.into_owned(),
-            Self::Bearer => bearer(scope)?.to_owned(),
-            Self::Cookie(name) => scope.cookie(name)?.to_owned(),
+    fn find(&self, scope: &Scope) -> Option<Found> {
+        let (token, subprotocol) = match self {
+            Self::Query(name) => (scope.query_param(name)?.into_owned(), None),
+            Self::Bearer => (bearer(scope)?.to_owned(), None),
+            Self::Cookie(name) => (scope.cookie(name)?.to_owned(), None),
             Self::Subprotocol(marker) => {
                 let offered = scope.subprotocols();
                 let at = offered.iter().position(|p| p == marker)?;
-                let token = offered.get(at + 1)?.clone();
-                return (!token.is_empty()).then(|| (token, Some(marker.to_string())));
+                (offered.get(at + 1)?.clone(), Some(marker.to_string()))
             }
         };
-        (!token.is_empty()).then_some((token, None))
+        (!token.is_empty()).then_some(Found { token, subprotocol })
     }
 }
 
@@ -104,11 +103,11 @@ pub(crate) struct Found {
 /// The first token any of `sources` finds in `scope`. A token sent as a
 /// subprotocol is taken out of the scope's subprotocols and headers.
 pub(crate) fn find_token(scope: &mut Scope, sources: &[TokenSource]) -> Option<Found> {
-    let (token, subprotocol) = sources.iter().find_map(|source| source.find(scope))?;
-    if subprotocol.is_some() {
-        remove_subprotocol(scope, &token);
+    let found = sources.iter().find_map(|source| source.find(scope))?;
+    if found.subprotocol.is_some() {
+        remove_subprotocol(scope, &found.token);
     }
-    Some(Found { token, subprotocol })
+    Some(found)
 }
 
 /// The credentials of an `Authorization: Bearer` header; the scheme is
