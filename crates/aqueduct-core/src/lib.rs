@@ -57,4 +57,4 @@ pub use layer::{
 };
 pub use message::{Message, Utf8Bytes};
 pub use refusal::Refusal;
-pub use scope::{Param, Scope, ScopeKind, UrlParams};
+pub use scope::{Param, Scope, ScopeKind, Transport, UrlParams};

@@ -40,6 +40,47 @@ pub enum ScopeKind {
     Websocket,
 }
 
+/// How a WebSocket consumer's conversation travels: over a WebSocket, or
+/// over one of the HTTP transports that stand in for it where WebSocket
+/// does not get through. A consumer behaves the same on each; the scope
+/// says which one it is on ([`Scope::transport`]) for logs and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Transport {
+    /// A WebSocket (RFC 6455, or RFC 8441 over HTTP/2).
+    #[default]
+    WebSocket,
+    /// Long-polling: the client sends with `POST` and receives with a
+    /// `GET` that the server holds until it has something to send.
+    LongPolling,
+    /// Server-Sent Events to receive, `POST` to send.
+    ServerSentEvents,
+}
+
+impl Transport {
+    /// The transport's name on the wire and in logs: `websocket`,
+    /// `longpoll` or `sse`.
+    ///
+    /// ```
+    /// use aqueduct_core::Transport;
+    ///
+    /// assert_eq!(Transport::LongPolling.as_str(), "longpoll");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WebSocket => "websocket",
+            Self::LongPolling => "longpoll",
+            Self::ServerSentEvents => "sse",
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything known about one connection: Channels' `scope`.
 ///
 /// Drivers (the server, the test communicator) build it from the request;
@@ -69,6 +110,7 @@ pub struct Scope(Box<Fields>);
 #[derive(Clone)]
 struct Fields {
     kind: ScopeKind,
+    transport: Transport,
     method: Method,
     http_version: Version,
     scheme: &'static str,
@@ -148,6 +190,7 @@ impl Scope {
         };
         Self(Box::new(Fields {
             kind,
+            transport: Transport::WebSocket,
             method: parts.method.clone(),
             http_version: parts.version,
             scheme,
@@ -370,6 +413,33 @@ impl Scope {
         self.0.channel_layer.as_ref()
     }
 
+    /// The transport a WebSocket consumer's conversation travels on:
+    /// [`Transport::WebSocket`] unless the client fell back to
+    /// long-polling or Server-Sent Events.
+    ///
+    /// ```
+    /// use aqueduct_core::{Scope, ScopeKind, Transport};
+    ///
+    /// let mut scope = Scope::new(ScopeKind::Websocket, "/ws/chat/lobby/");
+    /// assert_eq!(scope.transport(), Transport::WebSocket);
+    /// scope.set_transport(Transport::LongPolling);
+    /// assert_eq!(scope.transport(), Transport::LongPolling);
+    /// ```
+    pub fn transport(&self) -> Transport {
+        self.0.transport
+    }
+
+    /// Sets the transport; done by the driver of an HTTP transport.
+    pub fn set_transport(&mut self, transport: Transport) {
+        self.0.transport = transport;
+    }
+
+    /// Sets the query string, without the leading `?`; a driver removes
+    /// its own parameters with this before the application sees them.
+    pub fn set_query_string(&mut self, query: impl Into<String>) {
+        self.0.query_string = query.into();
+    }
+
     /// Sets the channel layer; done by `ProtocolTypeRouter` and the test communicator.
     pub fn set_channel_layer(&mut self, layer: Option<Arc<dyn ChannelLayer>>) {
         self.0.channel_layer = layer;
@@ -422,6 +492,7 @@ impl fmt::Debug for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("kind", &self.0.kind)
+            .field("transport", &self.0.transport)
             .field("path", &self.0.path)
             .field("query_string", &self.0.query_string)
             .field("client", &self.0.client)
