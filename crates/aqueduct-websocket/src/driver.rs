@@ -17,6 +17,7 @@ use crate::admission::Admission;
 use crate::handshake::accepting;
 use crate::io::DriverIo;
 use crate::limits::Limits;
+use crate::open::take_heartbeat_param;
 use crate::shutdown::Shutdown;
 
 /// Drives WebSocket connections for one host: their limits, the tasks
@@ -134,8 +135,9 @@ impl Driver {
         let accepting = accepting(&request);
         let upgrade = hyper::upgrade::on(&mut request);
         let (parts, _) = request.into_parts();
-        let scope =
+        let mut scope =
             Scope::from_request_parts(ScopeKind::Websocket, &parts).with_addrs(client, server);
+        let heartbeat_requested = take_heartbeat_param(&mut scope);
         let span = tracing::info_span!(
             "websocket",
             path = %scope.path(),
@@ -155,6 +157,7 @@ impl Driver {
                     self.limits.clone(),
                     self.admission.clone(),
                     self.shutdown.clone(),
+                    heartbeat_requested,
                 );
                 let run = app(scope, Box::new(io));
                 // The application's task owns the consumer and, after the

@@ -36,6 +36,8 @@ pub(crate) struct DriverIo {
     /// Where a connection closed for its message rate is logged.
     admission: Arc<Admission>,
     shutdown: Shutdown,
+    /// Whether the client asked for the application-level heartbeat.
+    heartbeat_requested: bool,
 }
 
 enum Phase {
@@ -63,6 +65,7 @@ impl DriverIo {
         config: Arc<Limits>,
         admission: Arc<Admission>,
         shutdown: Shutdown,
+        heartbeat_requested: bool,
     ) -> Self {
         Self {
             phase: Phase::Handshake(Box::new(Handshake {
@@ -74,6 +77,7 @@ impl DriverIo {
             config,
             admission,
             shutdown,
+            heartbeat_requested,
         }
     }
 
@@ -128,7 +132,12 @@ impl DriverIo {
             subprotocol = accept.subprotocol.as_deref(),
             "websocket accepted"
         );
-        let open = Open::new(ws, &self.config, self.shutdown.watch());
+        let open = Open::new(
+            ws,
+            &self.config,
+            self.shutdown.watch(),
+            self.heartbeat_requested,
+        );
         self.phase = Phase::Open(Box::new(open));
         Ok(())
     }

@@ -32,3 +32,9 @@ pub use driver::Driver;
 pub use handshake::is_websocket_request;
 pub use limits::Limits;
 pub use rate::Rate;
+
+/// What aqueduct's own crates share: not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::rate::TokenBucket;
+}

@@ -206,6 +206,21 @@ impl Limits {
         self
     }
 
+    /// The largest message a client may send.
+    pub fn get_max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// How long a write may wait for a client that does not read.
+    pub fn get_write_timeout(&self) -> Duration {
+        self.write_timeout
+    }
+
+    /// The limit on each connection's message rate, if any.
+    pub fn get_message_rate(&self) -> Option<Rate> {
+        self.message_rate
+    }
+
     /// The handshake timeout, which a host also uses for the request head.
     pub fn get_handshake_timeout(&self) -> Duration {
         self.handshake_timeout

@@ -34,6 +34,9 @@ pub(crate) struct Open {
     shutdown: ShutdownWatch,
     /// The client's message rate, when it is limited.
     messages: Option<(Rate, TokenBucket)>,
+    /// Whether the client asked for the application-level heartbeat, so
+    /// that its `aqueduct:ping` messages are answered here.
+    heartbeat_requested: bool,
 }
 
 /// Why an open connection stopped waiting.
@@ -49,7 +52,12 @@ pub(crate) enum Step {
 }
 
 impl Open {
-    pub(crate) fn new(ws: Socket, config: &Limits, shutdown: ShutdownWatch) -> Self {
+    pub(crate) fn new(
+        ws: Socket,
+        config: &Limits,
+        shutdown: ShutdownWatch,
+        heartbeat_requested: bool,
+    ) -> Self {
         let now = Instant::now();
         Self {
             ws,
@@ -60,6 +68,7 @@ impl Open {
             messages: config
                 .message_rate
                 .map(|rate| (rate, TokenBucket::full(rate, now))),
+            heartbeat_requested,
         }
     }
 
@@ -80,6 +89,14 @@ impl Open {
                     && let Some(rate) = self.over_rate()
                 {
                     return Poll::Ready(Step::Fail(Failure::TooManyMessages(rate)));
+                }
+                // After the rate check: pings count like any message, so
+                // a client cannot flood the server with them for free.
+                if self.heartbeat_requested && is_ping(&step) {
+                    if self.send_now(cx, tungstenite::Message::text(PONG)).is_err() {
+                        return Poll::Ready(Step::Fail(Failure::Gone));
+                    }
+                    continue;
                 }
                 return Poll::Ready(step);
             }
@@ -128,17 +145,57 @@ impl Open {
     /// Queues a ping without waiting. A client too slow to take it is
     /// dropped by the ping timeout anyway.
     fn ping(&mut self, cx: &mut Context<'_>) -> Result<(), tungstenite::Error> {
+        self.send_now(cx, tungstenite::Message::Ping(Bytes::new()))
+    }
+
+    /// Queues a frame of the server's own (a ping, a pong) without
+    /// waiting: one the client is too slow to take is left out, and the
+    /// heartbeat on whichever side sent it deals with that client.
+    fn send_now(
+        &mut self,
+        cx: &mut Context<'_>,
+        frame: tungstenite::Message,
+    ) -> Result<(), tungstenite::Error> {
         if self.ws.poll_ready_unpin(cx)?.is_pending() {
             return Ok(());
         }
-        self.ws
-            .start_send_unpin(tungstenite::Message::Ping(Bytes::new()))?;
+        self.ws.start_send_unpin(frame)?;
         match self.ws.poll_flush_unpin(cx) {
             Poll::Ready(Err(err)) => Err(err),
             // Not flushed yet: the next write or flush takes it along.
             Poll::Ready(Ok(())) | Poll::Pending => Ok(()),
         }
     }
+}
+
+/// The application-level heartbeat of `aqueduct.js`, for browsers, which
+/// cannot send protocol pings: a client that adds the query parameter
+/// [`HEARTBEAT_PARAM`] sends the text message [`PING`] now and then, and
+/// the driver answers [`PONG`] without the application seeing either.
+pub(crate) const PING: &str = "aqueduct:ping";
+/// The answer to [`PING`].
+pub(crate) const PONG: &str = "aqueduct:pong";
+/// The query parameter a client asks for the heartbeat with.
+pub(crate) const HEARTBEAT_PARAM: &str = "aqueduct-heartbeat";
+
+/// Whether the client asked for the heartbeat; the parameter is taken out
+/// of the scope, since it is the driver's and not the application's.
+pub(crate) fn take_heartbeat_param(scope: &mut aqueduct_core::Scope) -> bool {
+    let query = scope.query_string();
+    if !query.contains(HEARTBEAT_PARAM) {
+        return false;
+    }
+    let (ours, theirs): (Vec<&str>, Vec<&str>) = query
+        .split('&')
+        .partition(|pair| pair.split('=').next() == Some(HEARTBEAT_PARAM));
+    let requested = ours.iter().any(|pair| !pair.ends_with("=0"));
+    let rest = theirs.join("&");
+    scope.set_query_string(rest);
+    requested
+}
+
+fn is_ping(step: &Step) -> bool {
+    matches!(step, Step::Deliver(Inbound::Receive(Message::Text(text))) if text.as_str() == PING)
 }
 
 /// What a frame from the client means for the application; `None` for
@@ -163,4 +220,28 @@ fn on_frame(frame: Option<Result<tungstenite::Message, tungstenite::Error>>) -> 
         None => Step::Fail(Failure::Gone),
     };
     Some(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use aqueduct_core::{Scope, ScopeKind};
+
+    use super::take_heartbeat_param;
+
+    #[test]
+    fn the_heartbeat_parameter_is_the_drivers_alone() {
+        #[rustfmt::skip]
+        let table = [
+            ("/ws/?aqueduct-heartbeat=1",                 true,  ""),
+            ("/ws/?token=a&aqueduct-heartbeat=1&room=b",  true,  "token=a&room=b"),
+            ("/ws/?aqueduct-heartbeat=0",                 false, ""),
+            ("/ws/?aqueduct-heartbeat-x=1",               false, "aqueduct-heartbeat-x=1"),
+            ("/ws/?token=a",                              false, "token=a"),
+        ];
+        for (path, requested, rest) in table {
+            let mut scope = Scope::new(ScopeKind::Websocket, path);
+            assert_eq!(take_heartbeat_param(&mut scope), requested, "{path}");
+            assert_eq!(scope.query_string(), rest, "{path}");
+        }
+    }
 }

@@ -91,7 +91,7 @@ impl fmt::Display for Rate {
 /// any stretch of time a client may get up to one burst more than an
 /// exact bucket would allow, never more.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct TokenBucket {
+pub struct TokenBucket {
     tokens: u32,
     /// Tokens are earned for the time since this.
     refilled: Instant,
@@ -99,7 +99,7 @@ pub(crate) struct TokenBucket {
 
 impl TokenBucket {
     /// A full bucket.
-    pub(crate) fn full(rate: Rate, now: Instant) -> Self {
+    pub fn full(rate: Rate, now: Instant) -> Self {
         Self {
             tokens: rate.burst,
             refilled: now,
@@ -108,7 +108,7 @@ impl TokenBucket {
 
     /// Takes a token if there is one, calling `now` only when there is
     /// none in hand.
-    pub(crate) fn try_take(&mut self, rate: Rate, now: impl FnOnce() -> Instant) -> bool {
+    pub fn try_take(&mut self, rate: Rate, now: impl FnOnce() -> Instant) -> bool {
         if self.tokens == 0 {
             self.refill(rate, now());
         }
