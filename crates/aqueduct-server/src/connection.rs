@@ -160,6 +160,9 @@ async fn handle(
         client = %client,
     );
     request.extensions_mut().insert(ClientAddr(client));
+    // Long-polling sessions run as tasks of the server's driver, so that
+    // they end with its shutdown as WebSockets do.
+    request.extensions_mut().insert(shared.driver.clone());
     let request = request.map(Body::new);
     shared.app.call_http(request).instrument(span).await
 }

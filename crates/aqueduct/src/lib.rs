@@ -54,9 +54,12 @@ pub use aqueduct_core::{
     Accept, AppFuture, Body, BoxError, BoxWebsocketApp, ChannelLayer, ClientAddr, CloseCode,
     CloseFrame, ConnectionClosed, Context, Deny, Error, Event, EventError, GroupSendReport,
     InMemoryChannelLayer, InMemoryConfig, Inbound, JsonWebsocketConsumer, LayerError, Message,
-    NoEvents, Outbound, Overflow, Param, Refusal, Result, Scope, ScopeKind, UrlParams, Utf8Bytes,
-    WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name, validate_group_name,
+    NoEvents, Outbound, Overflow, Param, Refusal, Result, Scope, ScopeKind, Transport, UrlParams,
+    Utf8Bytes, WebsocketApp, WebsocketConsumer, WebsocketIo, validate_channel_name,
+    validate_group_name,
 };
+#[doc(inline)]
+pub use aqueduct_http::Transports;
 #[doc(inline)]
 pub use aqueduct_routing::{HttpArm, PatternError, ProtocolTypeRouter, UrlRouter};
 #[cfg(feature = "views")]

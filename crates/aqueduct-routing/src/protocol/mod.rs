@@ -10,7 +10,9 @@ use ::http::{Request, Response};
 use aqueduct_core::{
     AppFuture, Body, BoxWebsocketApp, ChannelLayer, Scope, WebsocketApp, WebsocketIo,
 };
+use aqueduct_http::Transports;
 use aqueduct_websocket::{Driver, Limits};
+use futures_util::future::Either;
 
 use self::http::{HttpArm, HttpService, serve};
 use crate::UrlRouter;
@@ -63,6 +65,8 @@ pub struct ProtocolTypeRouter {
     http: Option<HttpService>,
     websocket: Option<BoxWebsocketApp>,
     channel_layer: Option<Arc<dyn ChannelLayer>>,
+    /// Long-polling and SSE for the websocket arm, when enabled.
+    transports: Option<Transports>,
     /// Drives the WebSockets of the router's own `Service` impl; aqueduct's
     /// server drives its connections with a driver of its own.
     driver: Driver,
@@ -115,6 +119,39 @@ impl ProtocolTypeRouter {
     pub fn with_channel_layer(mut self, layer: impl Into<Arc<dyn ChannelLayer>>) -> Self {
         self.channel_layer = Some(layer.into());
         self
+    }
+
+    /// Serves the websocket arm over long-polling and Server-Sent Events
+    /// too, for clients where WebSocket does not get through: a request to
+    /// any WebSocket path with the query parameter `transport=longpoll` or
+    /// `transport=sse` opens or uses a session that runs the websocket arm
+    /// (its middleware included) as a WebSocket would. `aqueduct.js` falls
+    /// back to them by itself. Off unless set.
+    ///
+    /// ```
+    /// use aqueduct_core::{NoEvents, WebsocketConsumer};
+    /// use aqueduct_http::Transports;
+    /// use aqueduct_routing::{ProtocolTypeRouter, UrlRouter};
+    ///
+    /// #[derive(Default)]
+    /// struct ChatConsumer;
+    /// impl WebsocketConsumer for ChatConsumer {
+    ///     type Event = NoEvents;
+    /// }
+    ///
+    /// let app = ProtocolTypeRouter::new()
+    ///     .websocket(UrlRouter::new().route("ws/chat/<room_name>/", ChatConsumer::default))
+    ///     .transports(Transports::new());
+    /// assert!(app.has_transports());
+    /// ```
+    pub fn transports(mut self, transports: Transports) -> Self {
+        self.transports = Some(transports);
+        self
+    }
+
+    /// Whether long-polling and SSE are served (see [`transports`](Self::transports)).
+    pub fn has_transports(&self) -> bool {
+        self.transports.is_some()
     }
 
     /// Sets the limits and timeouts of WebSockets served through the
@@ -201,10 +238,24 @@ impl ProtocolTypeRouter {
         &self,
         mut request: Request<Body>,
     ) -> impl Future<Output = Response<Body>> + Send + 'static {
+        if let Some(transports) = &self.transports
+            && self.websocket.is_some()
+            && Transports::requested(&request).is_some()
+        {
+            // aqueduct's server puts its own driver in the request, so
+            // sessions end with its shutdown; in another host the
+            // router's own drives them.
+            let driver = request
+                .extensions_mut()
+                .remove::<Driver>()
+                .unwrap_or_else(|| self.driver.clone());
+            let app: BoxWebsocketApp = Arc::new(self.clone());
+            return Either::Left(transports.serve(request, &driver, app));
+        }
         if let Some(layer) = &self.channel_layer {
             request.extensions_mut().insert(layer.clone());
         }
-        serve(self.http.clone(), request)
+        Either::Right(serve(self.http.clone(), request))
     }
 }
 
@@ -245,6 +296,7 @@ impl fmt::Debug for ProtocolTypeRouter {
             .field("http", &self.has_http())
             .field("websocket", &self.has_websocket())
             .field("channel_layer", &self.channel_layer.is_some())
+            .field("transports", &self.transports)
             .field("driver", &self.driver)
             .finish()
     }
